@@ -1,0 +1,17 @@
+// config.hpp — the few macros every header shares.
+//
+// DEEPGEN_HD marks the small inline functions that hold a kernel's arithmetic
+// (gate math, one Philox round, one Adam element). Under nvcc they are
+// __host__ __device__, so the CPU path and the CUDA kernel call the very same
+// code and the CPU tests cover the math the GPU runs (like EIGEN_DEVICE_FUNC).
+#pragma once
+
+#if defined(__CUDACC__)
+#define DEEPGEN_HD __host__ __device__
+#else
+#define DEEPGEN_HD
+#endif
+
+#define DEEPGEN_VERSION_MAJOR 0
+#define DEEPGEN_VERSION_MINOR 1
+#define DEEPGEN_VERSION_PATCH 0

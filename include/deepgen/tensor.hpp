@@ -1,0 +1,222 @@
+// tensor.hpp — Shape and Tensor<T>: owning, contiguous, row-major storage.
+//
+// A Tensor owns its elements (no strides, no views into other tensors): every
+// op in deepgen is coarse and writes whole outputs, so aliasing rules would buy
+// nothing but bugs. Math goes through cheap Eigen Map views (matrix(), vec()),
+// which see the tensor as rows × last-dimension, row-major. Storage uses
+// Eigen's aligned allocator so those maps can use aligned SIMD loads.
+//
+// The device tag says where the elements live. The CPU library only creates
+// Device::cpu tensors; device buffers are the CUDA backend's (cuda/*.hpp).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "error.hpp"
+
+namespace deepgen {
+
+enum class Device { cpu, cuda };
+
+inline const char* to_string(Device d) { return d == Device::cpu ? "cpu" : "cuda"; }
+
+/// The extent of a tensor: rank 0 (a scalar) up to rank 4.
+class Shape {
+ public:
+  static constexpr int MAX_RANK = 4;
+
+  /// Rank 0: a scalar with one element.
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.end()); }
+  explicit Shape(const std::vector<int64_t>& dims) { assign(dims.begin(), dims.end()); }
+
+  int rank() const { return m_rank; }
+  int64_t operator[](int i) const {
+    DEEPGEN_CHECK(i >= 0 && i < m_rank, "Shape", *this, ": dimension ", i,
+                  " does not exist (rank ", m_rank, ")");
+    return m_dims[i];
+  }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < m_rank; ++i) n *= m_dims[i];
+    return n;
+  }
+  /// The last dimension (1 for a scalar): the column count of matrix().
+  int64_t cols() const { return m_rank == 0 ? 1 : m_dims[m_rank - 1]; }
+  /// Product of all leading dimensions: the row count of matrix().
+  int64_t rows() const { return cols() == 0 ? 0 : numel() / cols(); }
+  std::vector<int64_t> dims() const { return {m_dims.begin(), m_dims.begin() + m_rank}; }
+
+  friend bool operator==(const Shape& a, const Shape& b) {
+    if (a.m_rank != b.m_rank) return false;
+    for (int i = 0; i < a.m_rank; ++i)
+      if (a.m_dims[i] != b.m_dims[i]) return false;
+    return true;
+  }
+  friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+  friend std::ostream& operator<<(std::ostream& os, const Shape& s) {
+    os << '[';
+    for (int i = 0; i < s.m_rank; ++i) os << (i ? ", " : "") << s.m_dims[i];
+    return os << ']';
+  }
+  std::string str() const { return detail::str(*this); }
+
+ private:
+  template <typename It>
+  void assign(It first, It last) {
+    const auto n = std::distance(first, last);
+    DEEPGEN_CHECK(n <= MAX_RANK, "Shape: rank ", n, " is not supported (at most ", MAX_RANK,
+                  "); reshape the data to 4 or fewer dimensions");
+    m_rank = static_cast<int>(n);
+    int i = 0;
+    for (It it = first; it != last; ++it, ++i) {
+      DEEPGEN_CHECK(*it >= 0, "Shape: dimension ", i, " is ", *it,
+                    "; dimensions must be non-negative");
+      m_dims[i] = *it;
+    }
+  }
+
+  int m_rank = 0;
+  std::array<int64_t, MAX_RANK> m_dims{};
+};
+
+template <typename T>
+using MatrixRM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using VectorX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+/// An owning, contiguous, row-major array of T with a Shape.
+template <typename T>
+class Tensor {
+  static_assert(std::is_floating_point<T>::value || std::is_integral<T>::value,
+                "Tensor<T> holds arithmetic types only (float, double, integer indices)");
+
+ public:
+  using Scalar = T;
+  using MatrixMap = Eigen::Map<MatrixRM<T>, Eigen::Unaligned>;
+  using ConstMatrixMap = Eigen::Map<const MatrixRM<T>, Eigen::Unaligned>;
+  using VectorMap = Eigen::Map<VectorX<T>, Eigen::Unaligned>;
+  using ConstVectorMap = Eigen::Map<const VectorX<T>, Eigen::Unaligned>;
+
+  /// An empty tensor: shape [0], no elements.
+  Tensor() : m_shape{0} {}
+  /// A zero-filled tensor of the given shape.
+  explicit Tensor(const Shape& shape, T fill = T(0))
+      : m_shape(shape), m_data(static_cast<size_t>(shape.numel()), fill) {}
+  /// A tensor with the given elements in row-major order.
+  Tensor(const Shape& shape, std::vector<T> values) : m_shape(shape), m_data(values.begin(), values.end()) {
+    DEEPGEN_CHECK(static_cast<int64_t>(m_data.size()) == shape.numel(), "Tensor: shape ", shape,
+                  " holds ", shape.numel(), " elements but ", m_data.size(), " values were given");
+  }
+
+  static Tensor zeros(const Shape& shape) { return Tensor(shape); }
+  static Tensor full(const Shape& shape, T value) { return Tensor(shape, value); }
+  static Tensor scalar(T value) { return Tensor(Shape{}, value); }
+
+  const Shape& shape() const { return m_shape; }
+  int rank() const { return m_shape.rank(); }
+  int64_t dim(int i) const { return m_shape[i]; }
+  int64_t numel() const { return static_cast<int64_t>(m_data.size()); }
+  bool empty() const { return m_data.empty(); }
+  Device device() const { return m_device; }
+
+  T* data() { return m_data.data(); }
+  const T* data() const { return m_data.data(); }
+  T* begin() { return m_data.data(); }
+  T* end() { return m_data.data() + m_data.size(); }
+  const T* begin() const { return m_data.data(); }
+  const T* end() const { return m_data.data() + m_data.size(); }
+
+  /// Flat element access, unchecked (hot loops).
+  T& operator[](int64_t i) { return m_data[static_cast<size_t>(i)]; }
+  const T& operator[](int64_t i) const { return m_data[static_cast<size_t>(i)]; }
+
+  /// Multi-index access, bounds-checked: t.at(b, t, h).
+  template <typename... I>
+  T& at(I... idx) { return m_data[flat_index({static_cast<int64_t>(idx)...})]; }
+  template <typename... I>
+  const T& at(I... idx) const { return m_data[flat_index({static_cast<int64_t>(idx)...})]; }
+
+  /// The tensor as a (rows × last-dim) row-major matrix, no copy.
+  MatrixMap matrix() { return MatrixMap(data(), m_shape.rows(), m_shape.cols()); }
+  ConstMatrixMap matrix() const { return ConstMatrixMap(data(), m_shape.rows(), m_shape.cols()); }
+  /// The tensor as a (rows × cols) matrix; rows·cols must equal numel().
+  MatrixMap matrix(int64_t rows, int64_t cols) {
+    check_view(rows, cols);
+    return MatrixMap(data(), rows, cols);
+  }
+  ConstMatrixMap matrix(int64_t rows, int64_t cols) const {
+    check_view(rows, cols);
+    return ConstMatrixMap(data(), rows, cols);
+  }
+  /// All elements as one column vector, no copy.
+  VectorMap vec() { return VectorMap(data(), numel()); }
+  ConstVectorMap vec() const { return ConstVectorMap(data(), numel()); }
+
+  void fill(T value) { std::fill(m_data.begin(), m_data.end(), value); }
+  void set_zero() { fill(T(0)); }
+
+  /// Same elements, new shape of equal element count (in place).
+  Tensor& reshape(const Shape& shape) {
+    DEEPGEN_CHECK(shape.numel() == numel(), "Tensor::reshape: cannot view ", m_shape, " (",
+                  numel(), " elements) as ", shape, " (", shape.numel(), " elements)");
+    m_shape = shape;
+    return *this;
+  }
+  Tensor reshaped(const Shape& shape) const {
+    Tensor t = *this;
+    t.reshape(shape);
+    return t;
+  }
+
+  /// A copy with elements converted to U.
+  template <typename U>
+  Tensor<U> cast() const {
+    Tensor<U> out(m_shape);
+    std::transform(begin(), end(), out.begin(), [](T v) { return static_cast<U>(v); });
+    return out;
+  }
+
+ private:
+  int64_t flat_index(std::initializer_list<int64_t> idx) const {
+    DEEPGEN_CHECK(static_cast<int>(idx.size()) == rank(), "Tensor::at: ", idx.size(),
+                  " indices given for a tensor of shape ", m_shape);
+    int64_t flat = 0;
+    int d = 0;
+    for (int64_t i : idx) {
+      DEEPGEN_CHECK(i >= 0 && i < m_shape[d], "Tensor::at: index ", i, " out of range for dimension ",
+                    d, " of shape ", m_shape);
+      flat = flat * m_shape[d] + i;
+      ++d;
+    }
+    return flat;
+  }
+  void check_view(int64_t rows, int64_t cols) const {
+    DEEPGEN_CHECK(rows >= 0 && cols >= 0 && rows * cols == numel(), "Tensor::matrix: cannot view ",
+                  m_shape, " (", numel(), " elements) as a ", rows, "x", cols, " matrix");
+  }
+
+  Shape m_shape;
+  std::vector<T, Eigen::aligned_allocator<T>> m_data;
+  Device m_device = Device::cpu;
+};
+
+using Tensorf = Tensor<float>;
+using Tensord = Tensor<double>;
+using Tensori = Tensor<int32_t>;
+
+/// Throw unless `got` equals `want`; `what` names the argument for the message.
+inline void check_shape(const Shape& got, const Shape& want, const std::string& what) {
+  DEEPGEN_CHECK(got == want, what, ": expected shape ", want, " but got ", got);
+}
+
+}  // namespace deepgen
