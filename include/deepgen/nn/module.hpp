@@ -1,0 +1,73 @@
+// nn/module.hpp — named parameters, PyTorch style.
+//
+// A module lists its parameters by name ("weight", "bias") and its children's
+// under a prefix ("fc.weight", "lstm.weight_ih_l0"), exactly the names
+// PyTorch's state_dict() uses, so checkpoints move between the two. A Var is
+// a shared handle, so the list holds handles to the module's own parameters:
+// an optimizer that updates them updates the module.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../autograd.hpp"
+
+namespace deepgen::nn {
+
+template <typename T>
+using NamedParameters = std::vector<std::pair<std::string, Var<T>>>;
+
+template <typename T>
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  /// Every parameter with its full name, in a fixed order.
+  NamedParameters<T> named_parameters() const {
+    NamedParameters<T> out;
+    collect_parameters("", out);
+    return out;
+  }
+
+  /// Appends this module's parameters, each name prefixed by `prefix`.
+  virtual void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const = 0;
+
+  void zero_grad() {
+    for (auto& [name, p] : named_parameters()) p.zero_grad();
+  }
+
+  int64_t parameter_count() const {
+    int64_t n = 0;
+    for (const auto& [name, p] : named_parameters()) n += p.value().numel();
+    return n;
+  }
+
+  /// Copy values from named tensors (e.g. a loaded checkpoint). Every
+  /// parameter must be present with its exact shape; the error names the
+  /// tensor, both shapes, and the source.
+  void load_parameters(const std::map<std::string, Tensor<T>>& tensors, const std::string& source = "tensors") {
+    auto params = named_parameters();
+    for (auto& [name, p] : params) {
+      auto it = tensors.find(name);
+      if (it == tensors.end()) {
+        std::string have;
+        for (const auto& [k, v] : tensors) have += (have.empty() ? "" : ", ") + k;
+        DEEPGEN_CHECK(false, source, ": parameter '", name, "' is missing (present: ", have,
+                      "); the file was saved from a different model");
+      }
+      DEEPGEN_CHECK(it->second.shape() == p.value().shape(), source, ": parameter '", name, "' has shape ",
+                    it->second.shape(), " but the model expects ", p.value().shape(),
+                    "; build the model with the sizes the file was trained with");
+    }
+    for (auto& [name, p] : params) p.value() = tensors.at(name);
+  }
+
+ protected:
+  static void add(NamedParameters<T>& out, const std::string& prefix, const char* name, const Var<T>& v) {
+    out.emplace_back(prefix + name, v);
+  }
+};
+
+}  // namespace deepgen::nn

@@ -1,0 +1,119 @@
+// optim/adam.hpp — Adam with PyTorch's defaults and update rule.
+//
+// Per element, with t the step count (from 1):
+//   (1) g ← g + λ·p                     (weight_decay λ: L2, as torch.optim.Adam)
+//   (2) m ← β1·m + (1 − β1)·g
+//   (3) v ← β2·v + (1 − β2)·g²
+//   (4) p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+// The element update is DEEPGEN_HD so kernels/adam.cu runs the same code.
+// State (m, v, t) is exposed by name so a checkpoint can resume exactly.
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "../detail/math.hpp"
+#include "../nn/module.hpp"
+
+namespace deepgen::optim {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+namespace detail {
+/// One element, equations (1)–(4). step_size = lr/(1−β1ᵗ), inv_bc2_sqrt = 1/√(1−β2ᵗ).
+template <typename T>
+DEEPGEN_HD inline void adam_update(T* p, T g, T* m, T* v, T beta1, T beta2, T eps, T weight_decay, T step_size,
+                                   T inv_bc2_sqrt) {
+  g += weight_decay * *p;
+  *m = beta1 * *m + (T(1) - beta1) * g;
+  *v = beta2 * *v + (T(1) - beta2) * g * g;
+  *p -= step_size * *m / (deepgen::detail::sqrt_(*v) * inv_bc2_sqrt + eps);
+}
+}  // namespace detail
+
+template <typename T>
+class Adam {
+ public:
+  Adam(nn::NamedParameters<T> params, AdamOptions options = {}) : m_params(std::move(params)), m_opt(options) {
+    DEEPGEN_CHECK(options.lr > 0 && options.eps > 0 && options.beta1 >= 0 && options.beta1 < 1 &&
+                      options.beta2 >= 0 && options.beta2 < 1 && options.weight_decay >= 0,
+                  "Adam: invalid options lr=", options.lr, " betas=(", options.beta1, ", ", options.beta2,
+                  ") eps=", options.eps, " weight_decay=", options.weight_decay,
+                  "; need lr > 0, eps > 0, 0 <= beta < 1, weight_decay >= 0");
+    for (const auto& [name, p] : m_params) {
+      m_m.emplace_back(p.value().shape());
+      m_v.emplace_back(p.value().shape());
+    }
+  }
+
+  /// Apply one update from the parameters' current gradients.
+  void step() {
+    ++m_step;
+    const T b1 = T(m_opt.beta1), b2 = T(m_opt.beta2);
+    const T step_size = T(m_opt.lr / (1.0 - std::pow(m_opt.beta1, double(m_step))));
+    const T inv_bc2_sqrt = T(1.0 / std::sqrt(1.0 - std::pow(m_opt.beta2, double(m_step))));
+    for (size_t i = 0; i < m_params.size(); ++i) {
+      Var<T>& p = m_params[i].second;
+      Tensor<T>& value = p.value();
+      const Tensor<T>& grad = p.grad();
+      for (int64_t k = 0; k < value.numel(); ++k)
+        detail::adam_update(&value[k], grad[k], &m_m[i][k], &m_v[i][k], b1, b2, T(m_opt.eps),
+                            T(m_opt.weight_decay), step_size, inv_bc2_sqrt);
+    }
+  }
+
+  void zero_grad() {
+    for (auto& [name, p] : m_params) p.zero_grad();
+  }
+
+  double lr() const { return m_opt.lr; }
+  void set_lr(double lr) { m_opt.lr = lr; }
+  int64_t steps() const { return m_step; }
+
+  /// The optimizer state as named tensors: "<param>.exp_avg", "<param>.exp_avg_sq", "step".
+  std::map<std::string, Tensor<T>> state() const {
+    std::map<std::string, Tensor<T>> out;
+    for (size_t i = 0; i < m_params.size(); ++i) {
+      out[m_params[i].first + ".exp_avg"] = m_m[i];
+      out[m_params[i].first + ".exp_avg_sq"] = m_v[i];
+    }
+    out["step"] = Tensor<T>::scalar(T(m_step));
+    return out;
+  }
+
+  /// Restore state() output; every tensor must be present with the right shape.
+  void load_state(const std::map<std::string, Tensor<T>>& state, const std::string& source = "optimizer state") {
+    auto fetch = [&](const std::string& key, const Shape& shape) -> const Tensor<T>& {
+      auto it = state.find(key);
+      DEEPGEN_CHECK(it != state.end(), source, ": '", key, "' is missing; it was saved for a different model");
+      DEEPGEN_CHECK(it->second.shape() == shape, source, ": '", key, "' has shape ", it->second.shape(),
+                    " but the parameter has shape ", shape);
+      return it->second;
+    };
+    std::vector<Tensor<T>> m, v;
+    for (const auto& [name, p] : m_params) {
+      m.push_back(fetch(name + ".exp_avg", p.value().shape()));
+      v.push_back(fetch(name + ".exp_avg_sq", p.value().shape()));
+    }
+    const T step = fetch("step", Shape{})[0];
+    DEEPGEN_CHECK(step >= 0 && step == std::floor(step), source, ": 'step' is ", step, ", not a count");
+    m_m = std::move(m);
+    m_v = std::move(v);
+    m_step = static_cast<int64_t>(step);
+  }
+
+ private:
+  nn::NamedParameters<T> m_params;
+  AdamOptions m_opt;
+  std::vector<Tensor<T>> m_m, m_v;
+  int64_t m_step = 0;
+};
+
+}  // namespace deepgen::optim

@@ -1,0 +1,126 @@
+// The LSTM sequence op: forward against a second, naive implementation
+// written here from the equations (scalar loops, no shared code with the
+// library), a one-unit case worked by hand, and gradient checks over several
+// time steps (a single-step check misses backpropagation-through-time bugs).
+#include <deepgen/ops/lstm.hpp>
+#include <deepgen/ops/matmul.hpp>
+
+#include "support/gradcheck.hpp"
+
+using namespace deepgen;
+using deepgen::test::check_gradients;
+using deepgen::test::random_tensor;
+using deepgen::test::weighted_sum;
+using Catch::Contains;
+using V = Var<double>;
+
+namespace {
+
+double sig(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// PyTorch's LSTM equations, written out with scalar loops.
+// x (B,T,I), Wih (4H,I), Whh (4H,H), biases (4H), h0/c0 (B,H) → y (B,T,H), hT, cT.
+void naive_lstm(const Tensor<double>& x, const Tensor<double>& Wih, const Tensor<double>& Whh,
+                const Tensor<double>& bih, const Tensor<double>& bhh, const Tensor<double>& h0,
+                const Tensor<double>& c0, Tensor<double>& y, Tensor<double>& hT, Tensor<double>& cT) {
+  const int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), H = Whh.dim(1);
+  y = Tensor<double>(Shape{B, T, H});
+  hT = h0;
+  cT = c0;
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<double> h(H), c(H);
+    for (int64_t j = 0; j < H; ++j) {
+      h[j] = h0.at(b, j);
+      c[j] = c0.at(b, j);
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      std::vector<double> a(4 * H);
+      for (int64_t r = 0; r < 4 * H; ++r) {
+        double s = bih[r] + bhh[r];
+        for (int64_t k = 0; k < I; ++k) s += Wih.at(r, k) * x.at(b, t, k);
+        for (int64_t k = 0; k < H; ++k) s += Whh.at(r, k) * h[k];
+        a[r] = s;
+      }
+      for (int64_t j = 0; j < H; ++j) {
+        const double i = sig(a[j]), f = sig(a[H + j]), g = std::tanh(a[2 * H + j]), o = sig(a[3 * H + j]);
+        c[j] = f * c[j] + i * g;
+        h[j] = o * std::tanh(c[j]);
+        y.at(b, t, j) = h[j];
+      }
+    }
+    for (int64_t j = 0; j < H; ++j) {
+      hT.at(b, j) = h[j];
+      cT.at(b, j) = c[j];
+    }
+  }
+}
+
+struct Params {
+  V wih, whh, bih, bhh;
+  Params(int64_t I, int64_t H)
+      : wih(random_tensor({4 * H, I}), true), whh(random_tensor({4 * H, H}), true),
+        bih(random_tensor({4 * H}), true), bhh(random_tensor({4 * H}), true) {}
+};
+
+}  // namespace
+
+TEST_CASE("lstm_sequence: one unit, one step, worked by hand", "[lstm]") {
+  // H = 1, I = 1: a = [0.5, 1, −0.5, 2] + x·[1, 0, 1, 0] with x = 1, h0 = 0, c0 = 0.5.
+  V xproj(Tensor<double>({1, 1, 4}, {1, 0, 1, 0}));
+  V whh(Tensor<double>({4, 1}, {3, 3, 3, 3}));  // h0 = 0: no effect
+  V bih(Tensor<double>({4}, {0.5, 1, -0.5, 2}));
+  V bhh(Tensor<double>(Shape{4}));
+  V c0(Tensor<double>({1, 1}, {0.5}));
+  const auto out = lstm_sequence(xproj, whh, bih, bhh, V(), c0);
+  const double i = sig(1.5), f = sig(1.0), g = std::tanh(0.5), o = sig(2.0);
+  const double c = f * 0.5 + i * g;
+  CHECK(out.c_n.value()[0] == Approx(c).epsilon(1e-15));
+  CHECK(out.h_n.value()[0] == Approx(o * std::tanh(c)).epsilon(1e-15));
+  CHECK(out.output.value()[0] == out.h_n.value()[0]);
+}
+
+TEST_CASE("lstm_sequence: forward equals a naive implementation", "[lstm]") {
+  const int64_t B = GENERATE(1, 3), T = GENERATE(1, 4), I = 5, H = GENERATE(1, 7);
+  SECTION("B=" + std::to_string(B) + " T=" + std::to_string(T) + " H=" + std::to_string(H)) {
+    Params p(I, H);
+    const Tensor<double> x = random_tensor({B, T, I}), h0 = random_tensor({B, H}), c0 = random_tensor({B, H});
+    Tensor<double> y, hT, cT;
+    naive_lstm(x, p.wih.value(), p.whh.value(), p.bih.value(), p.bhh.value(), h0, c0, y, hT, cT);
+    const auto out = lstm_sequence(linear(V(x), p.wih), p.whh, p.bih, p.bhh, V(h0), V(c0));
+    CHECK(deepgen::test::relative_error(out.output.value(), y) < 1e-14);
+    CHECK(deepgen::test::relative_error(out.h_n.value(), hT) < 1e-14);
+    CHECK(deepgen::test::relative_error(out.c_n.value(), cT) < 1e-14);
+  }
+}
+
+TEST_CASE("lstm_sequence: gradients through time", "[lstm][gradcheck]") {
+  const int64_t B = 2, I = 3, H = 4;
+  const int64_t T = GENERATE(3, 6);
+  SECTION("T=" + std::to_string(T)) {
+    Params p(I, H);
+    V x(random_tensor({B, T, I}), true), h0(random_tensor({B, H}), true), c0(random_tensor({B, H}), true);
+    std::vector<V> all{x, p.wih, p.whh, p.bih, p.bhh, h0, c0};
+    SECTION("loss on every output") {
+      check_gradients([&] { return weighted_sum(lstm_sequence(linear(x, p.wih), p.whh, p.bih, p.bhh, h0, c0).output); }, all);
+    }
+    SECTION("loss on outputs, h_n and c_n together") {
+      check_gradients([&] {
+        const auto o = lstm_sequence(linear(x, p.wih), p.whh, p.bih, p.bhh, h0, c0);
+        return add(add(weighted_sum(o.output, 1), weighted_sum(o.h_n, 2)), weighted_sum(o.c_n, 3));
+      }, all);
+    }
+    SECTION("loss on c_n only") {
+      check_gradients([&] { return weighted_sum(lstm_sequence(linear(x, p.wih), p.whh, p.bih, p.bhh, h0, c0).c_n); }, all);
+    }
+  }
+}
+
+TEST_CASE("lstm_sequence: bad shapes name the problem", "[lstm][errors]") {
+  Params p(3, 4);
+  V x(random_tensor({2, 5, 16}));
+  REQUIRE_THROWS_WITH(lstm_sequence(V(random_tensor({2, 5, 12})), p.whh, p.bih, p.bhh),
+                      Contains("(B, T, 4H)") && Contains("[2, 5, 12]"));
+  REQUIRE_THROWS_WITH(lstm_sequence(x, V(random_tensor({16, 3})), p.bih, p.bhh), Contains("(4H, H)") && Contains("[16, 3]"));
+  REQUIRE_THROWS_WITH(lstm_sequence(x, p.whh, V(random_tensor({15})), p.bhh), Contains("bias_ih") && Contains("[15]"));
+  REQUIRE_THROWS_WITH(lstm_sequence(x, p.whh, p.bih, p.bhh, V(random_tensor({3, 4}))), Contains("h0") && Contains("[3, 4]"));
+}

@@ -1,0 +1,78 @@
+// Optimizers against update sequences computed by hand from the published
+// rules (PyTorch's Adam and SGD), clipping and the non-finite check.
+#include <deepgen/optim/adam.hpp>
+#include <deepgen/optim/clip.hpp>
+#include <deepgen/optim/sgd.hpp>
+
+#include "support/gradcheck.hpp"
+
+using namespace deepgen;
+using Catch::Contains;
+using V = Var<double>;
+
+namespace {
+nn::NamedParameters<double> one_param(V& p) { return {{"p", p}}; }
+}  // namespace
+
+TEST_CASE("optim::Adam: hand-computed updates", "[optim]") {
+  V p(Tensor<double>({2}, {1.0, -2.0}), true);
+  optim::Adam<double> adam(one_param(p), {0.1, 0.9, 0.999, 1e-8, 0.0});
+  // Step 1: m̂ = g, v̂ = g², so p moves by lr·g/(|g| + ε) ≈ lr·sign(g).
+  p.grad() = Tensor<double>({2}, {0.5, -3.0});
+  adam.step();
+  CHECK(p.value()[0] == Approx(1.0 - 0.1 * 0.5 / (0.5 + 1e-8)).epsilon(1e-15));
+  CHECK(p.value()[1] == Approx(-2.0 + 0.1 * 3.0 / (3.0 + 1e-8)).epsilon(1e-15));
+  // Step 2 with g = 0.25 on element 0, by hand:
+  //   m = 0.9·0.05 + 0.1·0.25 = 0.07;   v = 0.999·0.00025 + 0.001·0.0625 = 0.00031225
+  //   m̂ = 0.07/0.19;   v̂ = 0.00031225/0.001999;   p −= 0.1·m̂/(√v̂ + ε)
+  p.grad() = Tensor<double>({2}, {0.25, 0.0});
+  const double p1 = p.value()[0];
+  adam.step();
+  const double expected = p1 - 0.1 * (0.07 / 0.19) / (std::sqrt(0.00031225 / 0.001999) + 1e-8);
+  CHECK(p.value()[0] == Approx(expected).epsilon(1e-13));
+  CHECK(adam.steps() == 2);
+}
+
+TEST_CASE("optim::Adam: weight decay, state round trip, bad options", "[optim]") {
+  V p(Tensor<double>({1}, {2.0}), true);
+  optim::Adam<double> adam(one_param(p), {0.01, 0.9, 0.999, 1e-8, 0.5});
+  p.grad() = Tensor<double>({1}, {0.0});
+  adam.step();  // g = 0 + 0.5·2 = 1 → p = 2 − 0.01
+  CHECK(p.value()[0] == Approx(2.0 - 0.01 / (1 + 1e-8)).epsilon(1e-15));
+  // A second optimizer restored from the state continues identically.
+  V q(p.value(), true);
+  optim::Adam<double> resumed(one_param(q), {0.01, 0.9, 0.999, 1e-8, 0.5});
+  resumed.load_state(adam.state());
+  p.grad() = Tensor<double>({1}, {0.3});
+  q.grad() = Tensor<double>({1}, {0.3});
+  adam.step();
+  resumed.step();
+  CHECK(q.value()[0] == p.value()[0]);
+  auto bad = adam.state();
+  bad.erase("p.exp_avg");
+  REQUIRE_THROWS_WITH(resumed.load_state(bad), Contains("'p.exp_avg' is missing"));
+  REQUIRE_THROWS_WITH(optim::Adam<double>(one_param(p), {-1.0}), Contains("lr=-1"));
+}
+
+TEST_CASE("optim::SGD: momentum by hand", "[optim]") {
+  V p(Tensor<double>({1}, {1.0}), true);
+  optim::SGD<double> sgd(one_param(p), {0.1, 0.9});
+  p.grad() = Tensor<double>({1}, {1.0});
+  sgd.step();  // b = 1, p = 0.9
+  CHECK(p.value()[0] == Approx(0.9).epsilon(1e-15));
+  p.grad() = Tensor<double>({1}, {0.5});
+  sgd.step();  // b = 0.9 + 0.5 = 1.4, p = 0.9 − 0.14
+  CHECK(p.value()[0] == Approx(0.76).epsilon(1e-15));
+}
+
+TEST_CASE("optim: gradient clipping and non-finite gradients", "[optim][errors]") {
+  V a(Tensor<double>({2}, {0, 0}), true), b(Tensor<double>({1}, {0}), true);
+  nn::NamedParameters<double> params{{"a", a}, {"b", b}};
+  a.grad() = Tensor<double>({2}, {3, 0});
+  b.grad() = Tensor<double>({1}, {4});
+  CHECK(optim::clip_grad_norm(params, 1.0) == Approx(5.0));
+  CHECK(optim::global_grad_norm(params) == Approx(1.0).epsilon(1e-6));
+  CHECK(a.grad()[0] == Approx(0.6).epsilon(1e-6));
+  b.grad()[0] = std::numeric_limits<double>::quiet_NaN();
+  REQUIRE_THROWS_WITH(optim::global_grad_norm(params), Contains("non-finite gradient in 'b'"));
+}
