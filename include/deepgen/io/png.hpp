@@ -1,0 +1,501 @@
+// io/png.hpp — pictures for the docs and the examples: an RGB canvas, palette
+// images upscaled by nearest neighbour, labelled grids, small line plots, and
+// PNG output.
+//
+// Encoding goes through stb_image_write (Debian libstb-dev). deepgen is
+// header-only, so this header compiles stb's implementation into every
+// translation unit that includes it, as `static` functions
+// (STB_IMAGE_WRITE_STATIC): no symbol clashes between translation units or
+// with a program that links its own copy. Where <stb/stb_image_write.h> was
+// already included before this header, its declarations are used as they are
+// and the program must provide the implementation (as it must anyway).
+// Text uses stb_easy_font's segment glyphs, rasterised as filled rectangles:
+// legible at 1x, crisp at any integer scale, and no font file to ship.
+//
+// write_png never leaves a half-written file under the real name: the bytes
+// go to a new temporary file in the same directory, which is then renamed
+// over the target (atomic on POSIX file systems).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../data/pokemon.hpp"
+#include "../error.hpp"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#if defined(__clang__)
+#pragma GCC diagnostic ignored "-Wunknown-warning-option"
+#else
+#pragma GCC diagnostic ignored "-Wpragmas"
+#endif
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wuseless-cast"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wstrict-aliasing"
+#pragma GCC diagnostic ignored "-Wzero-as-null-pointer-constant"
+#pragma GCC diagnostic ignored "-Wcomma"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wextra-semi-stmt"
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+#if !defined(INCLUDE_STB_IMAGE_WRITE_H)
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+#undef STB_IMAGE_WRITE_IMPLEMENTATION  // a later #include of stb must not define it twice
+#endif
+#include <stb/stb_easy_font.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace deepgen {
+namespace io {
+
+/// An 8-bit RGB colour.
+using Rgb = std::array<uint8_t, 3>;
+
+constexpr Rgb WHITE{255, 255, 255};
+constexpr Rgb BLACK{0, 0, 0};
+/// The colour of "hidden" pixels (index < 0): the unseen part of a completion.
+constexpr Rgb HIDDEN_GREY{128, 128, 128};
+/// Grid separators: light enough not to compete with the sprites, dark enough
+/// to show where a white background ends.
+constexpr Rgb LIGHT_GREY{200, 200, 200};
+/// Text colour: near black.
+constexpr Rgb INK{32, 32, 32};
+
+/// An RGB canvas: width × height pixels, 3 bytes each, row-major, top row first.
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> rgb;  ///< (height, width, 3)
+
+  RgbImage() = default;
+  /// A width × height canvas filled with `background`.
+  RgbImage(int width_, int height_, Rgb background = WHITE) : width(width_), height(height_) {
+    DEEPGEN_CHECK(width_ >= 0 && height_ >= 0 && int64_t(width_) * height_ <= (int64_t(1) << 28),
+                  "RgbImage: a ", width_, "x", height_,
+                  " canvas is not possible; sizes must be non-negative and at most 2^28 pixels");
+    rgb.resize(size_t(width_) * size_t(height_) * 3);
+    fill(background);
+  }
+
+  bool empty() const { return width == 0 || height == 0; }
+  bool contains(int x, int y) const { return x >= 0 && y >= 0 && x < width && y < height; }
+
+  /// Paint every pixel `c`.
+  void fill(Rgb c) {
+    for (size_t i = 0; i < rgb.size(); i += 3) std::copy(c.begin(), c.end(), rgb.begin() + long(i));
+  }
+  /// Paint the rectangle [x, x+w) × [y, y+h), clipped to the canvas.
+  void fill_rect(int x, int y, int w, int h, Rgb c) {
+    const int x0 = std::max(x, 0), x1 = std::min(x + w, width);
+    const int y0 = std::max(y, 0), y1 = std::min(y + h, height);
+    for (int yy = y0; yy < y1; ++yy)
+      for (int xx = x0; xx < x1; ++xx) std::copy(c.begin(), c.end(), &rgb[offset(xx, yy)]);
+  }
+  /// Paint pixel (x, y); throws when it lies outside the canvas.
+  void set(int x, int y, uint8_t r, uint8_t g, uint8_t b) {
+    check(x, y, "set");
+    uint8_t* p = &rgb[offset(x, y)];
+    p[0] = r;
+    p[1] = g;
+    p[2] = b;
+  }
+  void set(int x, int y, Rgb c) { set(x, y, c[0], c[1], c[2]); }
+  /// Paint pixel (x, y) if it lies on the canvas (for drawing that may run off the edge).
+  void set_clipped(int x, int y, Rgb c) {
+    if (contains(x, y)) std::copy(c.begin(), c.end(), &rgb[offset(x, y)]);
+  }
+  /// Pixel (x, y); throws when it lies outside the canvas.
+  Rgb get(int x, int y) const {
+    check(x, y, "get");
+    const uint8_t* p = &rgb[offset(x, y)];
+    return {p[0], p[1], p[2]};
+  }
+  /// Copy `src` with its top-left corner at (x, y); parts off the canvas are dropped.
+  void blit(const RgbImage& src, int x, int y) {
+    const int x0 = std::max(x, 0), x1 = std::min(x + src.width, width);
+    if (x0 >= x1) return;
+    for (int yy = std::max(y, 0); yy < std::min(y + src.height, height); ++yy)
+      std::copy_n(&src.rgb[src.offset(x0 - x, yy - y)], size_t(x1 - x0) * 3, &rgb[offset(x0, yy)]);
+  }
+
+ private:
+  size_t offset(int x, int y) const { return (size_t(y) * size_t(width) + size_t(x)) * 3; }
+  void check(int x, int y, const char* what) const {
+    DEEPGEN_CHECK(contains(x, y), "RgbImage::", what, ": pixel (", x, ", ", y,
+                  ") is outside the ", width, "x", height, " canvas");
+  }
+};
+
+// ---- text ------------------------------------------------------------------
+
+/// Height in pixels of one line of text at `scale` (glyph cells, descenders included).
+inline int text_height(int scale = 1) { return 10 * std::max(scale, 1); }
+
+namespace detail {
+// stb_easy_font indexes a table by (char - 32) for 32..126 only.
+inline std::string printable(const std::string& s) {
+  std::string out = s;
+  for (char& c : out)
+    if (c < 32 || c > 126) c = '?';
+  return out;
+}
+}  // namespace detail
+
+/// Width in pixels of `text` drawn on one line at `scale`.
+inline int text_width(const std::string& text, int scale = 1) {
+  std::string s = detail::printable(text);
+  return stb_easy_font_width(&s[0]) * std::max(scale, 1);
+}
+
+/// Draws one line of `text` with its top-left corner at (x, y), each font pixel
+/// a scale × scale block, clipped to the canvas. Characters outside printable
+/// ASCII are drawn as '?'.
+inline void draw_text(RgbImage& img, int x, int y, const std::string& text, Rgb colour = INK,
+                      int scale = 1) {
+  if (text.empty()) return;
+  scale = std::max(scale, 1);
+  std::string s = detail::printable(text);
+  // stb writes 16-byte vertices (x, y, z as float, then 4 colour bytes), 4 per quad.
+  std::vector<float> vbuf(s.size() * 160 + 64);  // stb truncates rather than overflow
+  const int vbytes = int(vbuf.size() * sizeof(float));
+  const int quads = stb_easy_font_print(0.f, 0.f, &s[0], nullptr, vbuf.data(), vbytes);
+  for (int q = 0; q < quads; ++q) {
+    const float* v = vbuf.data() + size_t(q) * 16;  // 4 vertices × 4 floats
+    const int x0 = int(std::lround(std::min(v[0], v[8]))), x1 = int(std::lround(std::max(v[0], v[8])));
+    const int y0 = int(std::lround(std::min(v[1], v[9]))), y1 = int(std::lround(std::max(v[1], v[9])));
+    img.fill_rect(x + x0 * scale, y + y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale, colour);
+  }
+}
+
+// ---- palette images ----------------------------------------------------------
+
+/// What render_palette_image does with index < 0.
+enum class Hidden {
+  reject,  ///< throw: every pixel must be a palette colour
+  grey     ///< draw HIDDEN_GREY: the part of a completion the model did not see
+};
+
+/// A side × side palette-indexed image as RGB, each pixel a scale × scale block.
+/// Throws on an index >= palette.size(), and on index < 0 unless `hidden` is Hidden::grey.
+inline RgbImage render_palette_image(const int32_t* indices, int side, const data::Palette& palette,
+                                     int scale = 1, Hidden hidden = Hidden::reject) {
+  DEEPGEN_CHECK(indices != nullptr || side == 0, "render_palette_image: indices is null");
+  DEEPGEN_CHECK(side >= 0, "render_palette_image: side is ", side, "; it must be >= 0");
+  DEEPGEN_CHECK(scale >= 1, "render_palette_image: scale is ", scale, "; it must be >= 1");
+  RgbImage img(side * scale, side * scale);
+  for (int y = 0; y < side; ++y) {
+    for (int x = 0; x < side; ++x) {
+      const int32_t k = indices[y * side + x];
+      Rgb c;
+      if (k < 0) {
+        DEEPGEN_CHECK(hidden == Hidden::grey, "render_palette_image: pixel (", x, ", ", y,
+                      ") has index ", k, "; pass Hidden::grey to draw hidden pixels in grey");
+        c = HIDDEN_GREY;
+      } else {
+        DEEPGEN_CHECK(k < palette.size(), "render_palette_image: pixel (", x, ", ", y, ") has index ", k,
+                      " but the palette has ", palette.size(), " colours (0..", palette.size() - 1, ")");
+        c = palette.rgb[size_t(k)];
+      }
+      img.fill_rect(x * scale, y * scale, scale, scale, c);
+    }
+  }
+  return img;
+}
+
+/// Image i of `set` rendered with `palette` (see render_palette_image).
+inline RgbImage render_image(const data::ImageSet& set, int64_t i, const data::Palette& palette,
+                             int scale = 1) {
+  return render_palette_image(set.image(i), int(set.side), palette, scale);
+}
+
+// ---- grids -------------------------------------------------------------------
+
+/// Lays equal-sized `cells` out left to right, top to bottom, `columns` to a row,
+/// with `separator_px` lines of `separator` between and around them. With
+/// `row_labels` (one per row), each row gets its label on the left, in a white
+/// margin, at a text size that follows the cell height.
+inline RgbImage grid(const std::vector<RgbImage>& cells, int columns, int separator_px = 1,
+                     Rgb separator = LIGHT_GREY, const std::vector<std::string>& row_labels = {}) {
+  DEEPGEN_CHECK(!cells.empty(), "grid: no cells to lay out");
+  DEEPGEN_CHECK(columns >= 1, "grid: columns is ", columns, "; it must be >= 1");
+  DEEPGEN_CHECK(separator_px >= 0, "grid: separator_px is ", separator_px, "; it must be >= 0");
+  const int cw = cells[0].width, ch = cells[0].height;
+  for (size_t i = 0; i < cells.size(); ++i)
+    DEEPGEN_CHECK(cells[i].width == cw && cells[i].height == ch, "grid: cell ", i, " is ",
+                  cells[i].width, "x", cells[i].height, " but cell 0 is ", cw, "x", ch,
+                  "; all cells must have the same size");
+  const int n = int(cells.size());
+  const int cols = std::min(columns, n);
+  const int rows = (n + cols - 1) / cols;
+  DEEPGEN_CHECK(row_labels.empty() || int(row_labels.size()) == rows, "grid: ", row_labels.size(),
+                " row labels for ", rows, " rows (", n, " cells, ", cols,
+                " columns); give one label per row or none");
+
+  const int text_scale = std::max(1, std::min(4, ch / 32));
+  const int pad = 3 * text_scale;
+  int label_w = 0;
+  for (const auto& l : row_labels) label_w = std::max(label_w, text_width(l, text_scale));
+  if (!row_labels.empty()) label_w += 2 * pad;
+
+  const int sep = separator_px;
+  RgbImage out(label_w + sep + cols * (cw + sep), sep + rows * (ch + sep), separator);
+  out.fill_rect(0, 0, label_w, out.height, WHITE);
+  for (int i = 0; i < n; ++i)
+    out.blit(cells[size_t(i)], label_w + sep + (i % cols) * (cw + sep), sep + (i / cols) * (ch + sep));
+  for (int r = 0; r < int(row_labels.size()); ++r) {
+    const int y = sep + r * (ch + sep) + (ch - text_height(text_scale)) / 2 + text_scale;
+    draw_text(out, pad, y, row_labels[size_t(r)], INK, text_scale);
+  }
+  return out;
+}
+
+// ---- PNG output ----------------------------------------------------------------
+
+/// The PNG file bytes of `img`. Throws on an empty image.
+inline std::vector<uint8_t> encode_png(const RgbImage& img) {
+  DEEPGEN_CHECK(!img.empty(), "encode_png: the image is ", img.width, "x", img.height,
+                "; PNG needs at least one pixel");
+  DEEPGEN_CHECK(img.rgb.size() == size_t(img.width) * size_t(img.height) * 3, "encode_png: a ",
+                img.width, "x", img.height, " image needs ", size_t(img.width) * size_t(img.height) * 3,
+                " bytes but rgb holds ", img.rgb.size());
+  std::vector<uint8_t> bytes;
+  auto sink = [](void* ctx, void* data, int size) {
+    auto* out = static_cast<std::vector<uint8_t>*>(ctx);
+    const auto* p = static_cast<const uint8_t*>(data);
+    out->insert(out->end(), p, p + size);
+  };
+  const int ok = stbi_write_png_to_func(sink, &bytes, img.width, img.height, 3, img.rgb.data(),
+                                        img.width * 3);
+  DEEPGEN_CHECK(ok != 0 && !bytes.empty(), "encode_png: stb_image_write failed to encode a ",
+                img.width, "x", img.height, " image (out of memory?)");
+  return bytes;
+}
+
+/// Writes `img` as a PNG file at `path`, atomically: a temporary file in the
+/// same directory is written, closed and renamed over `path`. Throws
+/// deepgen::Error naming the path on failure; `path` is then untouched.
+inline void write_png(const std::string& path, const RgbImage& img) {
+  const std::vector<uint8_t> bytes = encode_png(img);
+  static std::atomic<unsigned> counter{0};
+  const auto stamp = static_cast<unsigned long long>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  std::string tmp;
+  std::FILE* f = nullptr;
+  int err = 0;
+  for (int attempt = 0; attempt < 16 && !f; ++attempt) {
+    tmp = deepgen::detail::str(path, ".tmp-", stamp % 1000000007ULL, "-", counter++);
+    errno = 0;
+    f = std::fopen(tmp.c_str(), "wbx");  // x: never reuse an existing file
+    err = errno;
+    if (!f && err != EEXIST) break;
+  }
+  if (!f)
+    throw Error(deepgen::detail::str("write_png: cannot write '", path, "': cannot create '", tmp,
+                                     "': ", std::strerror(err),
+                                     "; check that the directory exists and is writable"));
+  errno = 0;
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  err = errno;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok && err == 0) err = errno;
+  if (ok) {
+    errno = 0;
+    ok = std::rename(tmp.c_str(), path.c_str()) == 0;
+    err = errno;
+  }
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw Error(deepgen::detail::str("write_png: cannot write '", path, "': ",
+                                     std::strerror(err ? err : EIO), "; the file was not changed"));
+  }
+}
+
+// ---- line plots -----------------------------------------------------------------
+
+/// One curve of a plot: (x, y) points drawn in order, and its legend entry.
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;
+};
+
+namespace detail {
+
+// 1, 2 or 5 times a power of ten, near range / 5: ticks people can read.
+inline double nice_step(double range) {
+  const double raw = range / 5.0;
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / mag;
+  return (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0) * mag;
+}
+
+inline std::string tick_label(double v, double step) {
+  const int decimals = std::max(0, int(-std::floor(std::log10(step) + 1e-9)));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::abs(v) < step * 1e-6 ? 0.0 : v);
+  return buf;
+}
+
+// A 2-pixel-wide line from (x0, y0) to (x1, y1), Bresenham, clipped to `clip`
+// = {left, top, right, bottom} (inclusive).
+inline void draw_line(RgbImage& img, int x0, int y0, int x1, int y1, Rgb c, const std::array<int, 4>& clip) {
+  auto plot = [&](int x, int y) {
+    for (int dy = 0; dy < 2; ++dy)
+      for (int dx = 0; dx < 2; ++dx) {
+        const int px = x + dx, py = y + dy;
+        if (px >= clip[0] && px <= clip[2] && py >= clip[1] && py <= clip[3]) img.set_clipped(px, py, c);
+      }
+  };
+  const int dx = std::abs(x1 - x0), sx = x0 < x1 ? 1 : -1;
+  const int dy = -std::abs(y1 - y0), sy = y0 < y1 ? 1 : -1;
+  int e = dx + dy;
+  for (;;) {
+    plot(x0, y0);
+    if (x0 == x1 && y0 == y1) break;
+    const int e2 = 2 * e;
+    if (e2 >= dy) { e += dy; x0 += sx; }
+    if (e2 <= dx) { e += dx; y0 += sy; }
+  }
+}
+
+}  // namespace detail
+
+/// A small line chart: axes with "nice" ticks and grid lines, one coloured
+/// line per series, a legend (top right) and a title. Non-finite points are
+/// skipped. Meant for learning curves in the docs (e.g. TEST NLL vs minutes),
+/// not for publication typography.
+inline RgbImage plot_curves(const std::vector<Series>& series, int width, int height,
+                            const std::string& title, const std::string& x_label = "",
+                            const std::string& y_label = "") {
+  DEEPGEN_CHECK(width >= 160 && height >= 120, "plot_curves: a ", width, "x", height,
+                " plot is too small for axes and labels; use at least 160x120");
+  static const Rgb colours[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
+                                {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
+                                {188, 189, 34}, {23, 190, 207}};
+  const int ts = height >= 600 && width >= 800 ? 2 : 1;  // text scale
+  const int th = text_height(ts);
+
+  // Data range, then widened to whole tick steps.
+  const double inf = std::numeric_limits<double>::infinity();
+  double xmin = inf, xmax = -inf, ymin = inf, ymax = -inf;
+  for (const auto& s : series)
+    for (const auto& p : s.points)
+      if (std::isfinite(p.first) && std::isfinite(p.second)) {
+        xmin = std::min(xmin, p.first), xmax = std::max(xmax, p.first);
+        ymin = std::min(ymin, p.second), ymax = std::max(ymax, p.second);
+      }
+  if (!(xmin <= xmax)) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
+  if (xmax - xmin <= 0) xmin -= 0.5, xmax += 0.5;
+  if (ymax - ymin <= 0) ymin -= 0.5, ymax += 0.5;
+  const double xstep = detail::nice_step(xmax - xmin), ystep = detail::nice_step(ymax - ymin);
+  xmin = std::floor(xmin / xstep + 1e-9) * xstep, xmax = std::ceil(xmax / xstep - 1e-9) * xstep;
+  ymin = std::floor(ymin / ystep + 1e-9) * ystep, ymax = std::ceil(ymax / ystep - 1e-9) * ystep;
+
+  std::vector<double> yticks, xticks;
+  for (double v = ymin; v <= ymax + ystep * 1e-6; v += ystep) yticks.push_back(v);
+  for (double v = xmin; v <= xmax + xstep * 1e-6; v += xstep) xticks.push_back(v);
+  int ylabel_w = 0;
+  for (double v : yticks) ylabel_w = std::max(ylabel_w, text_width(detail::tick_label(v, ystep), ts));
+
+  // Plot area [left, right] × [top, bottom] in pixels.
+  const int left = ylabel_w + 10 * ts;
+  const int right = width - 16 * ts;
+  const int top = th + 8 * ts + (y_label.empty() ? 0 : th + 4 * ts);
+  const int bottom = height - (th + 10 * ts) - (x_label.empty() ? 0 : th + 4 * ts);
+  DEEPGEN_CHECK(right - left >= 20 && bottom - top >= 20, "plot_curves: a ", width, "x", height,
+                " plot leaves no room for the data next to the labels; make it larger");
+  auto px = [&](double x) { return left + int(std::lround((x - xmin) / (xmax - xmin) * (right - left))); };
+  auto py = [&](double y) { return bottom - int(std::lround((y - ymin) / (ymax - ymin) * (bottom - top))); };
+
+  RgbImage img(width, height, WHITE);
+  draw_text(img, (width - text_width(title, ts)) / 2, 3 * ts, title, INK, ts);
+  if (!y_label.empty()) draw_text(img, 4 * ts, th + 8 * ts, y_label, INK, ts);
+  if (!x_label.empty())
+    draw_text(img, left + (right - left - text_width(x_label, ts)) / 2, height - th - 3 * ts, x_label, INK, ts);
+
+  const Rgb grid_c{230, 230, 230};
+  for (double v : yticks) {
+    const int y = py(v);
+    img.fill_rect(left, y, right - left + 1, 1, grid_c);
+    img.fill_rect(left - 4 * ts, y, 4 * ts, 1, INK);
+    const std::string s = detail::tick_label(v, ystep);
+    draw_text(img, left - 6 * ts - text_width(s, ts), y - th / 2 + ts, s, INK, ts);
+  }
+  for (double v : xticks) {
+    const int x = px(v);
+    img.fill_rect(x, top, 1, bottom - top + 1, grid_c);
+    img.fill_rect(x, bottom + 1, 1, 4 * ts, INK);
+    const std::string s = detail::tick_label(v, xstep);
+    draw_text(img, x - text_width(s, ts) / 2, bottom + 6 * ts, s, INK, ts);
+  }
+  img.fill_rect(left, top, 1, bottom - top + 1, INK);        // y axis
+  img.fill_rect(left, bottom, right - left + 1, 1, INK);     // x axis
+
+  const std::array<int, 4> clip{left, top, right, bottom};
+  for (size_t si = 0; si < series.size(); ++si) {
+    const Rgb c = colours[si % (sizeof colours / sizeof colours[0])];
+    bool have_prev = false;
+    int x0 = 0, y0 = 0;
+    for (const auto& p : series[si].points) {
+      if (!std::isfinite(p.first) || !std::isfinite(p.second)) {
+        have_prev = false;  // a gap, not a line through the missing value
+        continue;
+      }
+      const int x1 = px(p.first), y1 = py(p.second);
+      if (have_prev) detail::draw_line(img, x0, y0, x1, y1, c, clip);
+      if (series[si].points.size() <= 40)
+        for (int dy = -ts - 1; dy <= ts; ++dy)
+          for (int dx = -ts - 1; dx <= ts; ++dx) img.set_clipped(x1 + dx + 1, y1 + dy + 1, c);
+      x0 = x1, y0 = y1, have_prev = true;
+    }
+  }
+
+  // Legend, top right inside the plot area.
+  int legend_w = 0;
+  for (const auto& s : series) legend_w = std::max(legend_w, text_width(s.name, ts));
+  if (!series.empty() && legend_w > 0) {
+    const int row_h = th + 2 * ts, swatch = 12 * ts;
+    const int box_w = legend_w + swatch + 12 * ts, box_h = int(series.size()) * row_h + 6 * ts;
+    const int bx = right - box_w - 4 * ts, by = top + 4 * ts;
+    img.fill_rect(bx, by, box_w, box_h, LIGHT_GREY);
+    img.fill_rect(bx + 1, by + 1, box_w - 2, box_h - 2, WHITE);
+    for (size_t si = 0; si < series.size(); ++si) {
+      const int y = by + 3 * ts + int(si) * row_h;
+      img.fill_rect(bx + 4 * ts, y + th / 2 - ts, swatch, 2 * ts,
+                    colours[si % (sizeof colours / sizeof colours[0])]);
+      draw_text(img, bx + 8 * ts + swatch, y + ts, series[si].name, INK, ts);
+    }
+  }
+  return img;
+}
+
+}  // namespace io
+}  // namespace deepgen

@@ -1,0 +1,509 @@
+// io/safetensors.hpp — checkpoints: read and write the safetensors format.
+//
+// deepgen's checkpoints are safetensors files so that weights move both ways
+// between deepgen and PyTorch (safetensors.torch.load_file reads ours, we read
+// theirs). The format is an 8-byte little-endian uint64 N, N bytes of JSON
+// header, then the raw little-endian data buffer:
+//
+//   {"fc.weight": {"dtype": "F32", "shape": [167, 64], "data_offsets": [0, 42752]},
+//    ..., "__metadata__": {"format": "pt"}}        (offsets relative to the buffer)
+//
+// Decisions:
+// - Reading validates every header field before touching the data and throws
+//   deepgen::Error naming the file, the tensor and the remedy: a truncated or
+//   foreign checkpoint must never become a model with garbage weights.
+// - Only F32 and F64 are loaded (converted to the requested float type); other
+//   dtypes (BF16, F16, integers) are named in a clear error. Holes or overlaps
+//   between tensors are tolerated on read; the byte count of each tensor must
+//   match its shape and dtype exactly.
+// - Writes are atomic: the file is written under a unique temporary name in the
+//   same directory, flushed, fsync'ed and renamed over the real name. A crash or
+//   a full disk never leaves a half-written checkpoint under the real name, and
+//   the previous checkpoint stays intact until the new one is complete.
+// - The writer lays tensors out in name order, contiguously (the format forbids
+//   holes), and pads the header with spaces so the data buffer starts 8-byte
+//   aligned, as PyTorch's writer does.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../error.hpp"
+#include "../tensor.hpp"
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "deepgen/io/safetensors.hpp copies tensor bytes as they are and needs a little-endian host"
+#endif
+
+namespace deepgen {
+namespace io {
+
+/// One tensor's entry in a safetensors header.
+struct SafetensorsEntry {
+  std::string dtype;   ///< the format's dtype name: "F32", "F64", "BF16", …
+  Shape shape;         ///< rank 0..4 (a header with a larger rank is rejected)
+  uint64_t begin = 0;  ///< byte range [begin, end) within the data buffer
+  uint64_t end = 0;
+};
+
+/// A validated safetensors header: tensors by name, the free-form metadata,
+/// and where the data buffer lies in the file.
+struct SafetensorsHeader {
+  std::map<std::string, SafetensorsEntry> tensors;
+  std::map<std::string, std::string> metadata;  ///< "__metadata__", empty if absent
+  uint64_t data_start = 0;                      ///< file offset of the data buffer (8 + N)
+  uint64_t data_size = 0;                       ///< bytes from data_start to the end of the file
+};
+
+/// Headers longer than this are rejected as corrupt (the reference reader's limit).
+constexpr uint64_t SAFETENSORS_MAX_HEADER = 100'000'000;
+
+}  // namespace io
+
+namespace detail {
+namespace st {
+
+static_assert(std::numeric_limits<float>::is_iec559 && sizeof(float) == 4 &&
+                  std::numeric_limits<double>::is_iec559 && sizeof(double) == 8,
+              "safetensors F32/F64 data is IEEE-754 binary32/binary64; this host's float/double differ");
+
+inline std::string where(const std::string& path) { return str("safetensors file '", path, "': "); }
+
+inline const char* corrupt_hint() {
+  return "; the file is truncated, corrupt or not a safetensors file: re-save it "
+         "(deepgen::io::save_safetensors or safetensors.torch.save_file)";
+}
+
+// A JSON value for a message, shortened so a huge header cannot flood it.
+inline std::string show(const nlohmann::json& j) {
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+// Bits per element of every dtype the format defines (sub-byte floats included),
+// 0 for a name it does not define.
+inline int dtype_bits(const std::string& dtype) {
+  static const std::map<std::string, int> bits = {
+      {"BOOL", 8},    {"U8", 8},       {"I8", 8},       {"F8_E5M2", 8}, {"F8_E4M3", 8},
+      {"F8_E8M0", 8}, {"I16", 16},     {"U16", 16},     {"F16", 16},    {"BF16", 16},
+      {"I32", 32},    {"U32", 32},     {"F32", 32},     {"I64", 64},    {"U64", 64},
+      {"F64", 64},    {"C64", 64},     {"F4", 4},       {"F6_E2M3", 6}, {"F6_E3M2", 6}};
+  auto it = bits.find(dtype);
+  return it == bits.end() ? 0 : it->second;
+}
+
+template <typename T>
+constexpr const char* dtype_of() {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "safetensors load/save support Tensor<float> (F32) and Tensor<double> (F64) only");
+  return std::is_same<T, float>::value ? "F32" : "F64";
+}
+
+// A file descriptor that closes itself; destructors never throw.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : m_fd(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  int get() const { return m_fd; }
+  void reset(int fd) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = fd;
+  }
+  // Close now and report the result (a delayed write error may surface here).
+  int close() {
+    int rc = ::close(m_fd);
+    m_fd = -1;
+    return rc;
+  }
+
+ private:
+  int m_fd;
+};
+
+// Read exactly n bytes at `offset`; false on end of file (errno = 0) or error.
+inline bool pread_all(int fd, void* buf, uint64_t n, uint64_t offset) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, uint64_t(1) << 30));
+    const ssize_t got = ::pread(fd, p, chunk, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      if (got == 0) errno = 0;
+      return false;
+    }
+    p += got;
+    n -= static_cast<uint64_t>(got);
+    offset += static_cast<uint64_t>(got);
+  }
+  return true;
+}
+
+inline bool write_all(int fd, const void* buf, uint64_t n) {
+  const auto* p = static_cast<const char*>(buf);
+  while (n > 0) {
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, uint64_t(1) << 30));
+    const ssize_t put = ::write(fd, p, chunk);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return false;
+    p += put;
+    n -= static_cast<uint64_t>(put);
+  }
+  return true;
+}
+
+// Numbers the temporary files of this process (with the pid, a unique name per save).
+inline std::atomic<unsigned>& temp_counter() {
+  static std::atomic<unsigned> counter{0};
+  return counter;
+}
+
+inline std::string errno_text(int err) { return err == 0 ? "unexpected end of file" : std::strerror(err); }
+
+// A non-negative JSON integer, or false.
+inline bool as_u64(const nlohmann::json& j, uint64_t& out) {
+  if (j.is_number_unsigned()) {
+    out = j.get<uint64_t>();
+    return true;
+  }
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) {
+    out = static_cast<uint64_t>(j.get<int64_t>());
+    return true;
+  }
+  return false;
+}
+
+inline io::SafetensorsEntry parse_entry(const std::string& path, const std::string& name,
+                                        const nlohmann::json& e, uint64_t data_size) {
+  const std::string at = str(where(path), "tensor '", name, "': ");
+  DEEPGEN_CHECK(e.is_object(), at, "header entry must be a JSON object with dtype, shape and "
+                "data_offsets, got ", show(e), corrupt_hint());
+  for (const char* key : {"dtype", "shape", "data_offsets"})
+    DEEPGEN_CHECK(e.contains(key), at, "header entry has no \"", key, "\" (entry: ", show(e), ")",
+                  corrupt_hint());
+
+  io::SafetensorsEntry out;
+  const auto& dt = e.at("dtype");
+  DEEPGEN_CHECK(dt.is_string(), at, "\"dtype\" must be a string such as \"F32\", got ", show(dt),
+                corrupt_hint());
+  out.dtype = dt.get<std::string>();
+  const int bits = dtype_bits(out.dtype);
+  DEEPGEN_CHECK(bits > 0, at, "unknown dtype \"", out.dtype, "\"; deepgen reads F32 and F64 "
+                "(in PyTorch, convert with tensor.float() before saving)");
+
+  const auto& sh = e.at("shape");
+  DEEPGEN_CHECK(sh.is_array(), at, "\"shape\" must be an array of non-negative integers, got ",
+                show(sh), corrupt_hint());
+  DEEPGEN_CHECK(sh.size() <= static_cast<size_t>(Shape::MAX_RANK), at, "rank ", sh.size(),
+                " (shape ", show(sh), ") is not supported: deepgen tensors have rank 0..",
+                Shape::MAX_RANK, "; reshape it to at most ", Shape::MAX_RANK,
+                " dimensions before saving");
+  std::vector<int64_t> dims;
+  uint64_t numel = 1;
+  bool overflow = false;
+  for (const auto& d : sh) {
+    uint64_t v = 0;
+    DEEPGEN_CHECK(as_u64(d, v) && v <= uint64_t(std::numeric_limits<int64_t>::max()), at,
+                  "\"shape\" must hold non-negative integers, got ", show(sh), corrupt_hint());
+    dims.push_back(static_cast<int64_t>(v));
+    if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 64 / v) overflow = true;
+    numel *= v;
+  }
+  out.shape = Shape(dims);
+
+  const auto& off = e.at("data_offsets");
+  DEEPGEN_CHECK(off.is_array() && off.size() == 2 && as_u64(off[0], out.begin) &&
+                    as_u64(off[1], out.end),
+                at, "\"data_offsets\" must be [begin, end] with non-negative integers, got ",
+                show(off), corrupt_hint());
+  DEEPGEN_CHECK(out.end >= out.begin, at, "data_offsets ", show(off), " end before begin",
+                corrupt_hint());
+  DEEPGEN_CHECK(out.end <= data_size, at, "data_offsets ", show(off),
+                " reach past the end of the data buffer (", data_size, " bytes)", corrupt_hint());
+  const uint64_t bytes = out.end - out.begin;
+  DEEPGEN_CHECK(!overflow && (numel * bits) % 8 == 0 && numel * bits / 8 == bytes, at, "shape ",
+                out.shape, " of ", out.dtype, " needs ",
+                overflow ? std::string("more") : std::to_string(numel * bits / 8),
+                " bytes but data_offsets ", show(off), " hold ", bytes, " bytes", corrupt_hint());
+  return out;
+}
+
+inline int open_for_reading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  DEEPGEN_CHECK(fd >= 0, where(path), "cannot open: ", std::strerror(errno),
+                "; check the path and its permissions");
+  return fd;
+}
+
+// The header of the open file `fd`; header and data are read through one
+// descriptor so a concurrent atomic save cannot pair one file's header with
+// another's data.
+inline io::SafetensorsHeader read_header(int fd, const std::string& path) {
+  struct stat info {};
+  DEEPGEN_CHECK(::fstat(fd, &info) == 0, where(path), "cannot stat: ", std::strerror(errno));
+  DEEPGEN_CHECK(S_ISREG(info.st_mode), where(path), "not a regular file (a directory?); pass the "
+                "path of a .safetensors file");
+  const uint64_t file_size = static_cast<uint64_t>(info.st_size);
+  DEEPGEN_CHECK(file_size >= 8, where(path), "the file is ", file_size, " bytes, shorter than the "
+                "8-byte header length", corrupt_hint());
+
+  unsigned char len_bytes[8];
+  DEEPGEN_CHECK(pread_all(fd, len_bytes, 8, 0), where(path), "cannot read the header length: ",
+                errno_text(errno));
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | len_bytes[i];
+  DEEPGEN_CHECK(n <= io::SAFETENSORS_MAX_HEADER, where(path), "header length ", n, " bytes is absurd "
+                "(limit ", io::SAFETENSORS_MAX_HEADER, ")", corrupt_hint());
+  DEEPGEN_CHECK(n <= file_size - 8, where(path), "header length ", n, " bytes is larger than the "
+                "file: only ", file_size - 8, " bytes follow the 8-byte length field",
+                corrupt_hint());
+
+  std::string text(static_cast<size_t>(n), '\0');
+  DEEPGEN_CHECK(pread_all(fd, &text[0], n, 8), where(path), "cannot read the header: ",
+                errno_text(errno));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw_error(__FILE__, __LINE__,
+                str(where(path), "header is not valid JSON (", e.what(), ")", corrupt_hint()));
+  }
+  DEEPGEN_CHECK(j.is_object(), where(path), "header is not a JSON object (it starts ",
+                show(j), ")", corrupt_hint());
+
+  io::SafetensorsHeader h;
+  h.data_start = 8 + n;
+  h.data_size = file_size - h.data_start;
+  for (const auto& item : j.items()) {
+    if (item.key() == "__metadata__") {
+      DEEPGEN_CHECK(item.value().is_object(), where(path), "\"__metadata__\" must be an object of "
+                    "strings, got ", show(item.value()), corrupt_hint());
+      for (const auto& m : item.value().items()) {
+        DEEPGEN_CHECK(m.value().is_string(), where(path), "\"__metadata__\" value of key '",
+                      m.key(), "' must be a string, got ", show(m.value()),
+                      "; the format allows string values only");
+        h.metadata[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    h.tensors[item.key()] = parse_entry(path, item.key(), item.value(), h.data_size);
+  }
+  return h;
+}
+
+}  // namespace st
+}  // namespace detail
+
+namespace io {
+
+/// Read and validate the header of a safetensors file (no tensor data is read).
+/// Throws deepgen::Error naming the file, the tensor and the problem.
+inline SafetensorsHeader read_safetensors_header(const std::string& path) {
+  detail::st::Fd fd(detail::st::open_for_reading(path));
+  return detail::st::read_header(fd.get(), path);
+}
+
+/// Load every tensor of a safetensors file as Tensor<T> (T = float or double).
+/// F32 and F64 data are converted to T; any other dtype throws an error that
+/// names the tensor. `metadata`, if given, receives "__metadata__".
+template <typename T>
+std::map<std::string, Tensor<T>> load_safetensors(const std::string& path,
+                                                  std::map<std::string, std::string>* metadata = nullptr) {
+  using namespace detail::st;
+  (void)dtype_of<T>();  // float or double only
+  detail::st::Fd fd(open_for_reading(path));
+  SafetensorsHeader h = read_header(fd.get(), path);
+  for (const auto& [name, e] : h.tensors)
+    DEEPGEN_CHECK(e.dtype == "F32" || e.dtype == "F64", where(path), "tensor '", name, "' has dtype ",
+                  e.dtype, " but deepgen loads only F32 and F64; convert it in PyTorch with "
+                  "tensor.float() (or .double()) before saving");
+
+  std::map<std::string, Tensor<T>> out;
+  std::vector<char> scratch;
+  for (const auto& [name, e] : h.tensors) {
+    Tensor<T> t(e.shape);
+    const uint64_t bytes = e.end - e.begin;
+    const uint64_t at = h.data_start + e.begin;
+    bool ok = true;
+    if (bytes > 0 && e.dtype == dtype_of<T>()) {
+      ok = pread_all(fd.get(), t.data(), bytes, at);
+    } else if (bytes > 0) {
+      scratch.resize(static_cast<size_t>(bytes));
+      ok = pread_all(fd.get(), scratch.data(), bytes, at);
+      if (ok && e.dtype == "F32") {
+        const auto* src = reinterpret_cast<const float*>(scratch.data());
+        for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(src[i]);
+      } else if (ok) {  // F64 into float: rounds to nearest, overflow gives ±inf
+        const auto* src = reinterpret_cast<const double*>(scratch.data());
+        for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(src[i]);
+      }
+    }
+    DEEPGEN_CHECK(ok, where(path), "tensor '", name, "': cannot read its ", bytes, " bytes: ",
+                  errno_text(errno), " (was the file changed while it was read?)");
+    out.emplace(name, std::move(t));
+  }
+  if (metadata) *metadata = std::move(h.metadata);
+  return out;
+}
+
+/// Write tensors to a safetensors file atomically: a unique temporary file in
+/// the same directory is written, fsync'ed and renamed over `path`. On any
+/// failure the temporary file is removed and the previous file at `path` is
+/// untouched. Tensor<float> is stored as F32, Tensor<double> as F64; the data
+/// buffer holds the tensors in name order.
+template <typename T>
+void save_safetensors(const std::string& path,
+                      const std::vector<std::pair<std::string, const Tensor<T>*>>& tensors,
+                      const std::map<std::string, std::string>& metadata = {}) {
+  using namespace detail::st;
+  const char* dtype = dtype_of<T>();
+
+  // 1. Validate and build the header before any file is touched.
+  std::map<std::string, const Tensor<T>*> sorted;
+  for (const auto& [name, t] : tensors) {
+    DEEPGEN_CHECK(!name.empty() && name != "__metadata__", where(path), "tensor name '", name,
+                  "' is reserved or empty; rename the tensor");
+    DEEPGEN_CHECK(t != nullptr, where(path), "tensor '", name, "' is a null pointer");
+    DEEPGEN_CHECK(t->device() == Device::cpu, where(path), "tensor '", name, "' lives on ",
+                  to_string(t->device()), "; copy it to the CPU before saving");
+    DEEPGEN_CHECK(sorted.emplace(name, t).second, where(path), "tensor name '", name,
+                  "' appears twice; names in a checkpoint must be unique");
+  }
+  nlohmann::json j = nlohmann::json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : sorted) {
+    const uint64_t bytes = static_cast<uint64_t>(t->numel()) * sizeof(T);
+    nlohmann::json shape = nlohmann::json::array();
+    for (int64_t d : t->shape().dims()) shape.push_back(d);
+    j[name] = {{"dtype", dtype},
+               {"shape", shape},
+               {"data_offsets", nlohmann::json::array({offset, offset + bytes})}};
+    offset += bytes;
+  }
+  if (!metadata.empty()) j["__metadata__"] = metadata;
+  std::string header;
+  try {
+    header = j.dump();
+  } catch (const nlohmann::json::exception& e) {
+    detail::throw_error(__FILE__, __LINE__,
+                        detail::str(where(path), "cannot write the header (", e.what(),
+                                    "); tensor names and metadata must be valid UTF-8"));
+  }
+  while ((8 + header.size()) % 8 != 0) header.push_back(' ');  // data buffer 8-byte aligned
+  unsigned char len_bytes[8];
+  for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(uint64_t(header.size()) >> (8 * i));
+
+  // 2. Create a temporary file no other writer can share (O_EXCL, pid + counter).
+  std::string tmp;
+  detail::st::Fd fd;
+  for (int attempt = 0;; ++attempt) {
+    tmp = detail::str(path, ".tmp.", ::getpid(), ".", temp_counter()++);
+    int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (raw >= 0) {
+      fd.reset(raw);
+      break;
+    }
+    DEEPGEN_CHECK(errno == EEXIST && attempt < 100, where(path), "cannot create the temporary file '",
+                  tmp, "': ", std::strerror(errno),
+                  "; check that the directory exists and is writable");
+  }
+
+  // 3. Write, flush to disk, rename. The guard removes the temporary on failure.
+  struct RemoveUnlessCommitted {
+    const std::string& name;
+    bool committed = false;
+    ~RemoveUnlessCommitted() {
+      if (!committed) ::unlink(name.c_str());
+    }
+  } guard{tmp};
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    detail::throw_error(__FILE__, __LINE__,
+                        detail::str(where(path), what, " the temporary file '", tmp, "' failed: ",
+                                    std::strerror(err), "; the previous file at this path is "
+                                    "unchanged (check free disk space and permissions)"));
+  };
+  if (!write_all(fd.get(), len_bytes, 8) || !write_all(fd.get(), header.data(), header.size()))
+    fail("writing");
+  for (const auto& [name, t] : sorted)
+    if (!write_all(fd.get(), t->data(), static_cast<uint64_t>(t->numel()) * sizeof(T)))
+      fail("writing");
+  if (::fsync(fd.get()) != 0) fail("flushing (fsync)");
+  if (fd.close() != 0) fail("closing");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    detail::throw_error(__FILE__, __LINE__,
+                        detail::str(where(path), "cannot rename the temporary file '", tmp,
+                                    "' over it: ", std::strerror(err), "; the previous file at "
+                                    "this path is unchanged (is the path a directory?)"));
+  }
+  guard.committed = true;
+
+  // 4. Make the rename itself durable; best effort, the data is already safe.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  detail::st::Fd dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.get() >= 0) (void)::fsync(dfd.get());
+}
+
+/// Save a name → tensor map (e.g. what load_safetensors returned).
+template <typename T>
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor<T>>& tensors,
+                      const std::map<std::string, std::string>& metadata = {}) {
+  std::vector<std::pair<std::string, const Tensor<T>*>> list;
+  for (const auto& [name, t] : tensors) list.emplace_back(name, &t);
+  save_safetensors<T>(path, list, metadata);
+}
+
+/// The tensor `name` of a loaded checkpoint, which must have shape `expected`.
+/// `path` names the file in the error, which lists the available tensors when
+/// `name` is missing.
+template <typename T>
+const Tensor<T>& require(const std::map<std::string, Tensor<T>>& tensors, const std::string& name,
+                         const Shape& expected, const std::string& path) {
+  using detail::st::where;
+  auto it = tensors.find(name);
+  if (it == tensors.end()) {
+    std::string names;
+    int listed = 0;
+    for (const auto& kv : tensors) {
+      if (listed == 20) {
+        names += detail::str(", ... (", tensors.size() - 20, " more)");
+        break;
+      }
+      names += (listed++ ? ", " : "") + kv.first;
+    }
+    detail::throw_error(
+        __FILE__, __LINE__,
+        detail::str(where(path), "no tensor named '", name, "' (expected shape ", expected,
+                    "); the file holds ", tensors.size(), " tensor(s): ", names.empty() ? "none" : names,
+                    "; check the parameter names (PyTorch names such as 'lstm.weight_ih_l0')"));
+  }
+  DEEPGEN_CHECK(it->second.shape() == expected, where(path), "tensor '", name, "' has shape ",
+                it->second.shape(), " but shape ", expected, " was expected; the checkpoint was "
+                "saved from a model of different size: construct the model with matching sizes");
+  return it->second;
+}
+
+}  // namespace io
+}  // namespace deepgen
