@@ -1,0 +1,78 @@
+// cuda/launchers.hpp — host entry points of the kernels in kernels/lstm.cu.
+//
+// Declarations only, in plain C++ (g++ compiles this header): the definitions,
+// explicitly instantiated for float and double, live in the deepgen::cuda
+// static library. All pointers are device pointers; all launches are
+// asynchronous on `stream` (0 = the legacy default stream). Every launcher
+// validates its arguments first and throws deepgen::Error (a remedy included)
+// before touching the device, then checks the launch with cudaGetLastError().
+//
+// One PixelRNN time step on the GPU is two calls:
+//   pre = h_prev · weight_hhᵀ                      cuBLAS GEMM, (B, 4H)
+//   lstm_pointwise_fwd(pre, tokens, weight_ih, …)   gather + biases + gates + cell, one pass
+// The one-hot input never becomes a matrix: its projection is column tokens[b]
+// of weight_ih, added in the same pass (DESIGN.md, "Where speed comes from").
+//
+// Layouts (row-major, PyTorch's gate order i, f, g, o; see detail/lstm_gates.hpp):
+//   pre, act, dpre        (B, 4H)   row b = [i | f | g | o], each block H wide
+//   c_prev, c, h, dh, …   (B, H)
+//   b_ih, b_hh            (4H)      bias_ih_l0, bias_hh_l0
+//   weight_ih             (4H, I)   weight_ih_l0; column t is the projection of token t
+//
+// In-place use is allowed for the pairs (pre, act), (c_prev, c), (act, dpre) and
+// (dc_next, dc_prev): each thread reads an element before it writes the same index.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace deepgen::cuda {
+
+/// Forward of the pointwise LSTM step, for every batch row b and unit j:
+///   a = pre[b] + b_ih + b_hh                                   (4H pre-activations)
+///   act[b], c[b], h[b] = detail::lstm_unit_fwd(a, c_prev[b])   equations (1)–(6)
+/// act keeps the activated gates (i, f, g, o) for backward.
+/// Throws deepgen::Error for B <= 0, H <= 0 or a null pointer.
+template <typename T>
+void lstm_pointwise_fwd(const T* pre, const T* b_ih, const T* b_hh, const T* c_prev, T* act, T* c,
+                        T* h, int64_t B, int64_t H, cudaStream_t stream);
+
+/// The PixelRNN step: as above, plus the one-hot input projection fused in as a
+/// gather, a += weight_ih[:, tokens[b]]. tokens (B) holds colour indices; a
+/// negative token is the all-zeros input of step 0 and adds nothing. A token
+/// >= I is a caller bug (validate colours on the host, where they are loaded):
+/// the kernel never reads out of bounds for it but sets that row's act, c and h
+/// to NaN, so the loss turns NaN and the finite-loss check reports it.
+/// Throws deepgen::Error for B <= 0, H <= 0, I <= 0 or a null pointer.
+template <typename T>
+void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih, const T* b_ih,
+                        const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
+                        int64_t I, cudaStream_t stream);
+
+/// Backward of the pointwise LSTM step (detail::lstm_unit_bwd per (b, j)).
+///   act     (B, 4H) activated gates saved by the forward
+///   c_prev  (B, H)  cell state entering the step;  c (B, H) cell state it produced
+///   dh      (B, H)  total gradient on h (output head + next step's recurrence)
+///   dc_next (B, H)  gradient on c from the next step (zeros at the last step)
+/// Writes dpre (B, 4H), the gradient on the pre-activations — which is also the
+/// gradient on both biases and on the recurrent GEMM's output — and dc_prev (B, H).
+/// Overwrites (=) both outputs; accumulation over time happens in the GEMMs.
+/// Throws deepgen::Error for B <= 0, H <= 0 or a null pointer.
+template <typename T>
+void lstm_pointwise_bwd(const T* act, const T* c_prev, const T* c, const T* dh, const T* dc_next,
+                        T* dpre, T* dc_prev, int64_t B, int64_t H, cudaStream_t stream);
+
+/// Gradient of the one-hot gather: for every row n with 0 <= tokens[n] < I,
+///   dweight_ih[:, tokens[n]] += dpre[n, :]
+/// tokens (N), dpre (N, H4), dweight_ih (H4, I). Accumulates (+=): zero
+/// dweight_ih once per backward pass, then call this for all T·B rows at once.
+/// Rows with a negative (or out-of-range) token contribute nothing.
+/// Uses atomicAdd, so the order of the float additions, and hence the last bits
+/// of the result, varies from run to run (nondeterministic summation order).
+/// Throws deepgen::Error for N <= 0, H4 <= 0, I <= 0 or a null pointer.
+template <typename T>
+void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
+                        int64_t I, cudaStream_t stream);
+
+}  // namespace deepgen::cuda

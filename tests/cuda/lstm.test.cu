@@ -1,0 +1,488 @@
+// tests/cuda/lstm.test.cu — the LSTM kernels of kernels/lstm.cu against a
+// double-precision CPU reference built from the same detail::lstm_unit_fwd/bwd.
+//
+// The reference calls the shared functions on whole 4H rows (H, j), while the
+// kernels call them on a 4-element register copy (1, 0): agreement checks the
+// kernels' index math and the gather, not just the shared arithmetic (which the
+// CPU tests cover). Every output is poisoned with NaN before the launch and has
+// canaries past its end; errors are ‖gpu − ref‖ / ‖ref‖ with checks that fail
+// on NaN. Inputs are fresh random numbers from Catch's --rng-seed.
+//
+// On a machine without a GPU the device tests WARN and pass; set
+// DEEPGEN_REQUIRE_GPU=1 (scripts/gpu_check.sh does) to make that a failure.
+// The argument-validation and error-macro tests need no device and always run.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "deepgen/cuda/check.hpp"
+#include "deepgen/cuda/launchers.hpp"
+#include "deepgen/cuda/memory.hpp"
+#include "deepgen/detail/lstm_gates.hpp"
+#include "deepgen/error.hpp"
+
+namespace {
+
+using deepgen::cuda::DeviceBuffer;
+
+constexpr std::size_t CANARY = 16;  // guard elements after the end of every output
+constexpr int64_t I_SIZE = 13;      // input (palette) size of the one-hot tests: awkward, small
+
+/// True (after a WARN) when the device tests must be skipped.
+bool gpu_missing() {
+  std::string why;
+  if (deepgen::cuda_device_available(&why)) return false;
+  if (std::getenv("DEEPGEN_REQUIRE_GPU") != nullptr)
+    FAIL("DEEPGEN_REQUIRE_GPU is set but no CUDA device is usable (" << why << ")");
+  WARN("no CUDA device: GPU tests skipped (" << why << ")");
+  return true;
+}
+
+template <typename T>
+double tolerance();
+template <>
+double tolerance<float>() {
+  return 1e-5;  // a few float ulps per element against an exact reference
+}
+template <>
+double tolerance<double>() {
+  return 1e-12;  // device and host libm may differ by an ulp or two
+}
+
+/// A generator whose stream depends on Catch's seed and on the case, so every
+/// size gets its own inputs and a failing run replays with --rng-seed.
+std::mt19937 make_rng(int tag, int64_t a, int64_t b) {
+  std::seed_seq seq{Catch::rngSeed(), static_cast<unsigned>(tag), static_cast<unsigned>(a),
+                    static_cast<unsigned>(b)};
+  return std::mt19937(seq);
+}
+
+/// n values uniform in [lo, hi); a continuous range, so none is exactly zero in practice.
+template <typename T>
+std::vector<T> uniform(std::mt19937& rng, std::size_t n, double lo, double hi) {
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
+/// Tokens in [-1, I): -1 is the all-zeros input of step 0. With two or more
+/// rows the first is -1 and the last is I - 1 (the last column); a single row
+/// gets a real column so the gather is exercised.
+std::vector<int32_t> random_tokens(std::mt19937& rng, int64_t n, int64_t I) {
+  std::uniform_int_distribution<int32_t> dist(-1, static_cast<int32_t>(I - 1));
+  std::vector<int32_t> t(static_cast<std::size_t>(n));
+  for (auto& x : t) x = dist(rng);
+  if (n == 1) {
+    t[0] = static_cast<int32_t>(I / 2);
+  } else {
+    t.front() = -1;
+    t.back() = static_cast<int32_t>(I - 1);
+  }
+  return t;
+}
+
+template <typename T>
+std::vector<double> to_double(const std::vector<T>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+template <typename T>
+DeviceBuffer<T> to_device(const std::vector<T>& h_x) {
+  DeviceBuffer<T> d_x(h_x.size());
+  d_x.upload(h_x.data(), h_x.size());
+  return d_x;
+}
+
+/// A device output of n elements followed by CANARY guard elements. The first
+/// n start as NaN (or as given values, for accumulating outputs); fetch()
+/// checks the guards are untouched and returns the first n.
+template <typename T>
+class Output {
+ public:
+  explicit Output(std::size_t n) : Output(std::vector<T>(n, std::numeric_limits<T>::quiet_NaN())) {}
+  explicit Output(const std::vector<T>& initial) : m_n(initial.size()), m_d(initial.size() + CANARY) {
+    std::vector<T> h_x(initial);
+    h_x.insert(h_x.end(), CANARY, canary());
+    m_d.upload(h_x.data(), h_x.size());
+  }
+  T* data() { return m_d.data(); }
+
+  std::vector<T> fetch(const char* name) const {
+    std::vector<T> h_x(m_n + CANARY);
+    m_d.download(h_x.data(), h_x.size());
+    const std::vector<T> guard(CANARY, canary());
+    INFO(name << ": the kernel wrote past the end of its " << m_n << " elements");
+    REQUIRE(std::memcmp(h_x.data() + m_n, guard.data(), CANARY * sizeof(T)) == 0);
+    h_x.resize(m_n);
+    return h_x;
+  }
+
+ private:
+  static T canary() { return T(-1234.625); }  // exact in float and double
+  std::size_t m_n;
+  DeviceBuffer<T> m_d;
+};
+
+/// A non-default stream, so the launchers' stream argument is exercised.
+class Stream {
+ public:
+  Stream() { DEEPGEN_CUDA_CHECK(cudaStreamCreate(&m_stream)); }
+  ~Stream() { cudaStreamDestroy(m_stream); }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return m_stream; }
+  void sync() const { DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
+
+ private:
+  cudaStream_t m_stream = nullptr;
+};
+
+/// REQUIRE all of `got` finite and ‖got − ref‖ / ‖ref‖ <= tolerance<T>(); NaN fails.
+template <typename T>
+void require_close(const char* name, const std::vector<T>& got, const std::vector<double>& ref) {
+  REQUIRE(got.size() == ref.size());
+  std::size_t nonfinite = 0;
+  double diff2 = 0, ref2 = 0;
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    if (!std::isfinite(static_cast<double>(got[k]))) ++nonfinite;
+    const double d = static_cast<double>(got[k]) - ref[k];
+    diff2 += d * d;
+    ref2 += ref[k] * ref[k];
+  }
+  const double err = std::sqrt(diff2) / std::sqrt(ref2);
+  const double tol = tolerance<T>();
+  INFO(name << ": " << nonfinite << " non-finite of " << got.size() << ", relative error " << err
+            << " (tolerance " << tol << ")");
+  REQUIRE(nonfinite == 0);
+  REQUIRE(err <= tol);
+}
+
+/// CPU reference of the forward, in double: a = pre + b_ih + b_hh (+ weight_ih
+/// column tokens[b] when tokens is given), then detail::lstm_unit_fwd on the row.
+struct FwdRef {
+  std::vector<double> act, c, h;
+};
+FwdRef reference_fwd(const std::vector<double>& pre, const std::vector<double>& b_ih,
+                     const std::vector<double>& b_hh, const std::vector<double>& c_prev,
+                     const std::vector<int32_t>* tokens, const std::vector<double>& weight_ih,
+                     int64_t B, int64_t H, int64_t I) {
+  FwdRef r{std::vector<double>(B * 4 * H), std::vector<double>(B * H), std::vector<double>(B * H)};
+  std::vector<double> a(4 * H);
+  for (int64_t b = 0; b < B; ++b) {
+    const int32_t t = tokens ? (*tokens)[b] : -1;
+    for (int64_t k = 0; k < 4 * H; ++k) {
+      a[k] = pre[b * 4 * H + k] + b_ih[k] + b_hh[k];
+      if (t >= 0) a[k] += weight_ih[k * I + t];
+    }
+    for (int64_t j = 0; j < H; ++j)
+      deepgen::detail::lstm_unit_fwd<double>(a.data(), r.act.data() + b * 4 * H, H, j,
+                                             c_prev[b * H + j], &r.c[b * H + j], &r.h[b * H + j]);
+  }
+  return r;
+}
+
+}  // namespace
+
+// ---- forward -----------------------------------------------------------------------
+
+TEMPLATE_TEST_CASE("lstm_pointwise_fwd matches the double CPU reference", "[cuda][lstm]", float,
+                   double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = GENERATE(as<int64_t>{}, 1, 7, 65);
+  const int64_t H = GENERATE(as<int64_t>{}, 1, 7, 65, 512);
+  const bool onehot = GENERATE(false, true);
+  DYNAMIC_SECTION("B=" << B << " H=" << H << (onehot ? " one-hot input I=13" : " no input term")) {
+    CAPTURE(Catch::rngSeed());
+    const int64_t I = I_SIZE;
+    auto rng = make_rng(onehot ? 2 : 1, B, H);
+    const auto h_pre = uniform<T>(rng, B * 4 * H, -2, 2);
+    const auto h_b_ih = uniform<T>(rng, 4 * H, -0.5, 0.5);
+    const auto h_b_hh = uniform<T>(rng, 4 * H, -0.5, 0.5);
+    const auto h_c_prev = uniform<T>(rng, B * H, -1.5, 1.5);
+    const auto h_weight_ih = uniform<T>(rng, 4 * H * I, -1, 1);
+    const auto h_tokens = random_tokens(rng, B, I);
+
+    const auto d_pre = to_device(h_pre);
+    const auto d_b_ih = to_device(h_b_ih);
+    const auto d_b_hh = to_device(h_b_hh);
+    const auto d_c_prev = to_device(h_c_prev);
+    const auto d_weight_ih = to_device(h_weight_ih);
+    const auto d_tokens = to_device(h_tokens);
+    Output<T> d_act(B * 4 * H), d_c(B * H), d_h(B * H);
+
+    Stream stream;
+    if (onehot) {
+      deepgen::cuda::lstm_pointwise_fwd<T>(d_pre.data(), d_tokens.data(), d_weight_ih.data(),
+                                           d_b_ih.data(), d_b_hh.data(), d_c_prev.data(),
+                                           d_act.data(), d_c.data(), d_h.data(), B, H, I,
+                                           stream.get());
+    } else {
+      deepgen::cuda::lstm_pointwise_fwd<T>(d_pre.data(), d_b_ih.data(), d_b_hh.data(),
+                                           d_c_prev.data(), d_act.data(), d_c.data(), d_h.data(),
+                                           B, H, stream.get());
+    }
+    stream.sync();
+
+    const auto ref = reference_fwd(to_double(h_pre), to_double(h_b_ih), to_double(h_b_hh),
+                                   to_double(h_c_prev), onehot ? &h_tokens : nullptr,
+                                   to_double(h_weight_ih), B, H, I);
+    require_close("act", d_act.fetch("act"), ref.act);
+    require_close("c", d_c.fetch("c"), ref.c);
+    require_close("h", d_h.fetch("h"), ref.h);
+  }
+}
+
+TEMPLATE_TEST_CASE("lstm_pointwise_fwd works in place (act over pre and c over c_prev)",
+                   "[cuda][lstm]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = 7, H = 65, I = I_SIZE;
+  auto rng = make_rng(3, B, H);
+  const auto h_pre = uniform<T>(rng, B * 4 * H, -2, 2);
+  const auto h_b_ih = uniform<T>(rng, 4 * H, -0.5, 0.5);
+  const auto h_b_hh = uniform<T>(rng, 4 * H, -0.5, 0.5);
+  const auto h_c_prev = uniform<T>(rng, B * H, -1.5, 1.5);
+  const auto h_weight_ih = uniform<T>(rng, 4 * H * I, -1, 1);
+  const auto h_tokens = random_tokens(rng, B, I);
+
+  Output<T> d_pre_act(h_pre), d_c(h_c_prev), d_h(B * H);  // inputs double as outputs
+  const auto d_b_ih = to_device(h_b_ih);
+  const auto d_b_hh = to_device(h_b_hh);
+  const auto d_weight_ih = to_device(h_weight_ih);
+  const auto d_tokens = to_device(h_tokens);
+  deepgen::cuda::lstm_pointwise_fwd<T>(d_pre_act.data(), d_tokens.data(), d_weight_ih.data(),
+                                       d_b_ih.data(), d_b_hh.data(), d_c.data(), d_pre_act.data(),
+                                       d_c.data(), d_h.data(), B, H, I, nullptr);
+  DEEPGEN_CUDA_CHECK(cudaDeviceSynchronize());
+
+  const auto ref = reference_fwd(to_double(h_pre), to_double(h_b_ih), to_double(h_b_hh),
+                                 to_double(h_c_prev), &h_tokens, to_double(h_weight_ih), B, H, I);
+  require_close("act (in place over pre)", d_pre_act.fetch("act"), ref.act);
+  require_close("c (in place over c_prev)", d_c.fetch("c"), ref.c);
+  require_close("h", d_h.fetch("h"), ref.h);
+}
+
+TEMPLATE_TEST_CASE("lstm_pointwise_fwd turns a row with an out-of-range token into NaN",
+                   "[cuda][lstm]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = 7, H = 65, I = I_SIZE;
+  const int64_t bad_row = 3;
+  auto rng = make_rng(4, B, H);
+  const auto h_pre = uniform<T>(rng, B * 4 * H, -2, 2);
+  const auto h_b_ih = uniform<T>(rng, 4 * H, -0.5, 0.5);
+  const auto h_b_hh = uniform<T>(rng, 4 * H, -0.5, 0.5);
+  const auto h_c_prev = uniform<T>(rng, B * H, -1.5, 1.5);
+  const auto h_weight_ih = uniform<T>(rng, 4 * H * I, -1, 1);
+  auto h_tokens = random_tokens(rng, B, I);
+  h_tokens[bad_row] = static_cast<int32_t>(I);  // one past the last column
+
+  const auto d_pre = to_device(h_pre);
+  const auto d_b_ih = to_device(h_b_ih);
+  const auto d_b_hh = to_device(h_b_hh);
+  const auto d_c_prev = to_device(h_c_prev);
+  const auto d_weight_ih = to_device(h_weight_ih);
+  const auto d_tokens = to_device(h_tokens);
+  Output<T> d_act(B * 4 * H), d_c(B * H), d_h(B * H);
+  deepgen::cuda::lstm_pointwise_fwd<T>(d_pre.data(), d_tokens.data(), d_weight_ih.data(),
+                                       d_b_ih.data(), d_b_hh.data(), d_c_prev.data(), d_act.data(),
+                                       d_c.data(), d_h.data(), B, H, I, nullptr);
+  DEEPGEN_CUDA_CHECK(cudaDeviceSynchronize());
+  const auto act = d_act.fetch("act");
+  const auto h = d_h.fetch("h");
+
+  auto ref_tokens = h_tokens;
+  ref_tokens[bad_row] = -1;  // the other rows must be computed as usual
+  const auto ref = reference_fwd(to_double(h_pre), to_double(h_b_ih), to_double(h_b_hh),
+                                 to_double(h_c_prev), &ref_tokens, to_double(h_weight_ih), B, H, I);
+  std::vector<T> good_h;
+  std::vector<double> good_ref;
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t j = 0; j < H; ++j) {
+      if (b == bad_row) {
+        INFO("row " << b << " has token " << h_tokens[b] << " >= I = " << I << ", unit " << j);
+        REQUIRE(std::isnan(static_cast<double>(h[b * H + j])));
+        for (int q = 0; q < 4; ++q) REQUIRE(std::isnan(static_cast<double>(act[b * 4 * H + q * H + j])));
+      } else {
+        good_h.push_back(h[b * H + j]);
+        good_ref.push_back(ref.h[b * H + j]);
+      }
+    }
+  }
+  require_close("h of the valid rows", good_h, good_ref);
+}
+
+// ---- backward ----------------------------------------------------------------------
+
+TEMPLATE_TEST_CASE("lstm_pointwise_bwd matches the double CPU reference", "[cuda][lstm]", float,
+                   double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = GENERATE(as<int64_t>{}, 1, 7, 65);
+  const int64_t H = GENERATE(as<int64_t>{}, 1, 7, 65, 512);
+  DYNAMIC_SECTION("B=" << B << " H=" << H) {
+    CAPTURE(Catch::rngSeed());
+    auto rng = make_rng(5, B, H);
+    // Gates in their ranges: i, f, o = σ(·) in (0, 1), g = tanh(·) in (-1, 1).
+    std::vector<T> h_act = uniform<T>(rng, B * 4 * H, 0.02, 0.98);
+    const auto g = uniform<T>(rng, B * H, -0.98, 0.98);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < H; ++j) h_act[b * 4 * H + 2 * H + j] = g[b * H + j];
+    const auto h_c_prev = uniform<T>(rng, B * H, -1.5, 1.5);
+    const auto h_c = uniform<T>(rng, B * H, -1.5, 1.5);
+    const auto h_dh = uniform<T>(rng, B * H, -1, 1);
+    const auto h_dc_next = uniform<T>(rng, B * H, -1, 1);
+
+    const auto d_act = to_device(h_act);
+    const auto d_c_prev = to_device(h_c_prev);
+    const auto d_c = to_device(h_c);
+    const auto d_dh = to_device(h_dh);
+    const auto d_dc_next = to_device(h_dc_next);
+    Output<T> d_dpre(B * 4 * H), d_dc_prev(B * H);
+    Stream stream;
+    deepgen::cuda::lstm_pointwise_bwd<T>(d_act.data(), d_c_prev.data(), d_c.data(), d_dh.data(),
+                                         d_dc_next.data(), d_dpre.data(), d_dc_prev.data(), B, H,
+                                         stream.get());
+    stream.sync();
+
+    std::vector<double> ref_dpre(B * 4 * H), ref_dc_prev(B * H);
+    const auto act = to_double(h_act);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < H; ++j) {
+        const int64_t k = b * H + j;
+        deepgen::detail::lstm_unit_bwd<double>(act.data() + b * 4 * H, H, j, h_c_prev[k], h_c[k],
+                                               h_dh[k], h_dc_next[k], ref_dpre.data() + b * 4 * H,
+                                               &ref_dc_prev[k]);
+      }
+    require_close("dpre", d_dpre.fetch("dpre"), ref_dpre);
+    require_close("dc_prev", d_dc_prev.fetch("dc_prev"), ref_dc_prev);
+  }
+}
+
+// ---- one-hot gather gradient -------------------------------------------------------
+
+TEMPLATE_TEST_CASE("onehot_scatter_add accumulates dpre rows into weight_ih columns",
+                   "[cuda][lstm]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t N = GENERATE(as<int64_t>{}, 1, 7, 65);
+  const int64_t H = GENERATE(as<int64_t>{}, 1, 7, 65, 512);
+  DYNAMIC_SECTION("N=" << N << " H4=" << 4 * H << " I=13") {
+    CAPTURE(Catch::rngSeed());
+    const int64_t H4 = 4 * H, I = I_SIZE;
+    auto rng = make_rng(6, N, H);
+    auto h_tokens = random_tokens(rng, N, I);
+    if (N >= 3) h_tokens[1] = static_cast<int32_t>(I);  // out of range: must be skipped
+    const auto h_dpre = uniform<T>(rng, N * H4, -1, 1);
+    const auto h_dweight0 = uniform<T>(rng, H4 * I, -0.25, 0.25);  // += onto nonzero values
+
+    const auto d_tokens = to_device(h_tokens);
+    const auto d_dpre = to_device(h_dpre);
+    Output<T> d_dweight(h_dweight0);
+    Stream stream;
+    deepgen::cuda::onehot_scatter_add<T>(d_tokens.data(), d_dpre.data(), d_dweight.data(), N, H4,
+                                         I, stream.get());
+    stream.sync();
+    const auto dweight = d_dweight.fetch("dweight_ih");
+
+    std::vector<double> ref = to_double(h_dweight0);
+    std::vector<bool> touched(I, false);
+    for (int64_t n = 0; n < N; ++n) {
+      const int32_t t = h_tokens[n];
+      if (t < 0 || t >= I) continue;
+      touched[t] = true;
+      for (int64_t r = 0; r < H4; ++r) ref[r * I + t] += h_dpre[n * H4 + r];
+    }
+    require_close("dweight_ih", dweight, ref);
+    for (int64_t t = 0; t < I; ++t) {
+      if (touched[t]) continue;
+      for (int64_t r = 0; r < H4; ++r) {
+        INFO("column " << t << " has no token but changed at row " << r);
+        REQUIRE(std::memcmp(&dweight[r * I + t], &h_dweight0[r * I + t], sizeof(T)) == 0);
+      }
+    }
+  }
+}
+
+// ---- without a device: argument checks, error macros, empty buffers ---------------
+
+TEST_CASE("LSTM launchers reject bad arguments before touching the device", "[cuda][lstm]") {
+  // Host arrays stand in for device pointers: validation must throw before any launch.
+  std::vector<float> x(64, 1.0f);
+  std::vector<int32_t> tok(4, 0);
+  float* p = x.data();
+  const int32_t* t = tok.data();
+  using Catch::Contains;
+  using deepgen::cuda::lstm_pointwise_bwd;
+  using deepgen::cuda::lstm_pointwise_fwd;
+  using deepgen::cuda::onehot_scatter_add;
+
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, p, p, p, p, p, p, 0, 4, nullptr),
+                      Contains("B = 0 must be positive"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, p, p, p, p, p, p, 2, -1, nullptr),
+                      Contains("H = -1 must be positive"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, p, p, nullptr, p, p, p, 2, 4, nullptr),
+                      Contains("'c_prev' is null") && Contains("zeros at the first step"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, t, p, p, p, p, p, p, p, 2, 4, 0, nullptr),
+                      Contains("I = 0 must be positive"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, nullptr, p, p, p, p, p, p, p, 2, 4, 3, nullptr),
+                      Contains("'tokens' is null"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, t, p, p, p, p, p, p, p, 0, 4, 3, nullptr),
+                      Contains("B = 0 must be positive"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_bwd<float>(p, p, p, p, p, p, p, 2, 0, nullptr),
+                      Contains("H = 0 must be positive"));
+  REQUIRE_THROWS_WITH(lstm_pointwise_bwd<float>(p, p, p, p, nullptr, p, p, 2, 4, nullptr),
+                      Contains("'dc_next' is null") && Contains("zeros at the last step"));
+  REQUIRE_THROWS_WITH(onehot_scatter_add<float>(t, p, p, 0, 16, 3, nullptr),
+                      Contains("N = 0 must be positive"));
+  REQUIRE_THROWS_WITH(onehot_scatter_add<float>(t, p, nullptr, 2, 16, 3, nullptr),
+                      Contains("'dweight_ih' is null"));
+  REQUIRE_THROWS_AS(onehot_scatter_add<float>(t, p, p, 2, 16, -3, nullptr), deepgen::Error);
+}
+
+TEST_CASE("DEEPGEN_CUDA_CHECK and friends throw CudaError with call and file:line and message",
+          "[cuda][check]") {
+  using Catch::Contains;
+  REQUIRE_NOTHROW([] { DEEPGEN_CUDA_CHECK(cudaSuccess); }());
+  REQUIRE_THROWS_AS([] { DEEPGEN_CUDA_CHECK(cudaErrorMemoryAllocation); }(), deepgen::CudaError);
+  REQUIRE_THROWS_WITH([] { DEEPGEN_CUDA_CHECK(cudaErrorMemoryAllocation); }(),
+                      Contains("cudaErrorMemoryAllocation failed") && Contains("out of memory") &&
+                          Contains("reduce the batch size") && Contains("lstm.test.cu:"));
+  REQUIRE_THROWS_WITH([] { DEEPGEN_CUBLAS_CHECK(CUBLAS_STATUS_NOT_INITIALIZED); }(),
+                      Contains("CUBLAS_STATUS_NOT_INITIALIZED") && Contains("lstm.test.cu:"));
+  REQUIRE_THROWS_WITH([] { DEEPGEN_CURAND_CHECK(CURAND_STATUS_LENGTH_NOT_MULTIPLE); }(),
+                      Contains("CURAND_STATUS_LENGTH_NOT_MULTIPLE") && Contains("lstm.test.cu:"));
+  // cuda_device_available never throws, with or without a device.
+  REQUIRE_NOTHROW(deepgen::cuda_device_available());
+}
+
+TEST_CASE("DeviceBuffer: empty buffers need no device and sizes are checked", "[cuda][memory]") {
+  DeviceBuffer<float> empty;
+  REQUIRE(empty.data() == nullptr);
+  REQUIRE(empty.size() == 0);
+  DeviceBuffer<double> zero(0);
+  REQUIRE(zero.empty());
+  REQUIRE_NOTHROW(zero.upload(nullptr, 0));
+  double one = 1.0;
+  REQUIRE_THROWS_WITH(zero.upload(&one, 1), Catch::Contains("1 elements requested but the buffer "
+                                                            "holds 0"));
+  if (gpu_missing()) return;
+  const std::vector<int32_t> h_x{3, -1, 7, 65};
+  DeviceBuffer<int32_t> d_x(h_x.size());
+  d_x.upload(h_x.data(), h_x.size());
+  DeviceBuffer<int32_t> d_y(std::move(d_x));
+  REQUIRE(d_x.data() == nullptr);
+  REQUIRE(d_y.size() == h_x.size());
+  std::vector<int32_t> back(h_x.size(), 0);
+  d_y.download(back.data(), back.size());
+  REQUIRE(back == h_x);
+}
