@@ -109,7 +109,7 @@ TEST_CASE("nn::LSTM: one-hot gather path equals the dense one-hot path", "[nn][l
   REQUIRE_THROWS_WITH(lstm.forward_onehot(Tensor<int32_t>({1, 2}, {0, K})), Contains("index 6"));
 }
 
-TEST_CASE("nn::LSTM: step_onehot carries the same state as the sequence op", "[nn][lstm]") {
+TEST_CASE("nn::LSTMStepper: carries the same state as the sequence op", "[nn][lstm]") {
   Philox rng(Catch::rngSeed());
   const int64_t B = 4, T = 6, K = 5, H = 7;
   nn::LSTM<double> lstm(K, H, rng);
@@ -117,11 +117,11 @@ TEST_CASE("nn::LSTM: step_onehot carries the same state as the sequence op", "[n
   for (int64_t b = 0; b < B; ++b) tokens.at(b, 0) = NO_INPUT;
   const Tensor<double> ref = lstm.forward_onehot(tokens).output.value();
   auto state = nn::LSTMState<double>::zeros(B, H);
-  Tensor<double> act;
+  nn::LSTMStepper<double> stepper(lstm);
   for (int64_t t = 0; t < T; ++t) {
     std::vector<int32_t> step(B);
     for (int64_t b = 0; b < B; ++b) step[b] = tokens.at(b, t);
-    lstm.step_onehot(step.data(), state, act);
+    stepper.step(step.data(), state);
     for (int64_t b = 0; b < B; ++b)
       for (int64_t j = 0; j < H; ++j) REQUIRE(state.h.at(b, j) == Approx(ref.at(b, t, j)).epsilon(1e-14));
   }

@@ -124,3 +124,60 @@ TEST_CASE("lstm_sequence: bad shapes name the problem", "[lstm][errors]") {
   REQUIRE_THROWS_WITH(lstm_sequence(x, p.whh, V(random_tensor({15})), p.bhh), Contains("bias_ih") && Contains("[15]"));
   REQUIRE_THROWS_WITH(lstm_sequence(x, p.whh, p.bih, p.bhh, V(random_tensor({3, 4}))), Contains("h0") && Contains("[3, 4]"));
 }
+
+TEST_CASE("lstm step: the vectorised CPU path equals the shared DEEPGEN_HD unit math", "[lstm]") {
+  // The CUDA kernel calls detail::lstm_unit_fwd/bwd; the CPU path works on
+  // whole blocks with Eigen. Both must be the same equations.
+  const int64_t B = GENERATE(1, 3), H = GENERATE(1, 5, 17), G = 4 * H;
+  SECTION("B=" + std::to_string(B) + " H=" + std::to_string(H)) {
+    const Tensor<double> pre = random_tensor({B, G}, -3, 3), c_prev = random_tensor({B, H});
+    const Tensor<double> h_prev(Shape{B, H}), bias(Shape{G});  // zeros: the step reduces to `pre`
+    Tensor<double> act(Shape{B, G}), c(Shape{B, H}), h(Shape{B, H});
+    detail::StepInput<double> in;
+    in.x = pre.data();
+    in.x_stride = G;
+    const MatrixRM<double> whh = MatrixRM<double>::Zero(G, H);
+    detail::lstm_step_forward<double>(in, h_prev.data(), c_prev.data(), whh, bias.data(), act.data(), c.data(), h.data(), B, H);
+    const Tensor<double> dh = random_tensor({B, H}), dc_next = random_tensor({B, H});
+    MatrixRM<double> dc = dc_next.matrix();
+    Tensor<double> da(Shape{B, G});
+    detail::lstm_step_backward<double>(act.data(), c_prev.data(), c.data(), dh.matrix(), dc, da.data(), B, H);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < H; ++j) {
+        std::vector<double> unit_act(G), unit_da(G);
+        double uc, uh, udc;
+        detail::lstm_unit_fwd(pre.data() + b * G, unit_act.data(), H, j, c_prev.at(b, j), &uc, &uh);
+        detail::lstm_unit_bwd(unit_act.data(), H, j, c_prev.at(b, j), uc, dh.at(b, j), dc_next.at(b, j),
+                              unit_da.data(), &udc);
+        CHECK(c.at(b, j) == Approx(uc).epsilon(1e-14));
+        CHECK(h.at(b, j) == Approx(uh).epsilon(1e-14));
+        CHECK(dc(b, j) == Approx(udc).epsilon(1e-13));
+        for (int gate = 0; gate < 4; ++gate) {
+          CHECK(act.at(b, gate * H + j) == Approx(unit_act[gate * H + j]).epsilon(1e-14));
+          CHECK(da.at(b, gate * H + j) == Approx(unit_da[gate * H + j]).epsilon(1e-13).margin(1e-15));
+        }
+      }
+  }
+}
+
+TEST_CASE("lstm_sequence_onehot: equals the dense path; bad tokens throw", "[lstm][gradcheck]") {
+  const int64_t B = 2, T = 4, I = 5, H = 3;
+  Params p(I, H);
+  Tensor<int32_t> tokens = deepgen::test::random_indices({B, T}, 0, I);
+  tokens.at(0, 0) = NO_INPUT;
+  Tensor<double> onehot(Shape{B, T, I});
+  for (int64_t n = 0; n < B * T; ++n)
+    if (tokens[n] != NO_INPUT) onehot[n * I + tokens[n]] = 1;
+  const auto dense = lstm_sequence(linear(V(onehot), p.wih), p.whh, p.bih, p.bhh);
+  const auto sparse = lstm_sequence_onehot(tokens, p.wih, p.whh, p.bih, p.bhh);
+  CHECK(deepgen::test::relative_error(sparse.output.value(), dense.output.value()) < 1e-15);
+  V h0(random_tensor({B, H}), true), c0(random_tensor({B, H}), true);
+  check_gradients([&] {
+    const auto o = lstm_sequence_onehot(tokens, p.wih, p.whh, p.bih, p.bhh, h0, c0);
+    return add(weighted_sum(o.output, 1), weighted_sum(o.c_n, 2));
+  }, {p.wih, p.whh, p.bih, p.bhh, h0, c0});
+  REQUIRE_THROWS_WITH(lstm_sequence_onehot(Tensor<int32_t>({1, 2}, {0, 5}), p.wih, p.whh, p.bih, p.bhh),
+                      Contains("index 5") && Contains("[0, 5)"));
+  REQUIRE_THROWS_WITH(lstm_sequence_onehot(tokens, V(random_tensor({8, I})), p.whh, p.bih, p.bhh),
+                      Contains("weight_ih") && Contains("[8, 5]"));
+}

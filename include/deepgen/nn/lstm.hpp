@@ -73,30 +73,7 @@ class LSTM : public Module<T> {
   /// vector. Equal to operator() on the one-hot matrix, without building it.
   LSTMOutput<T> forward_onehot(const Tensor<int32_t>& tokens, const Var<T>& h0 = Var<T>(),
                                const Var<T>& c0 = Var<T>()) const {
-    DEEPGEN_CHECK(tokens.rank() == 2, "LSTM::forward_onehot: tokens must be (B, T) but have shape ",
-                  tokens.shape());
-    return lstm_sequence(gather_columns(m_w.weight_ih, tokens), m_w.weight_hh, m_w.bias_ih, m_w.bias_hh, h0, c0);
-  }
-
-  /// Inference: advance `state` by one step with one-hot inputs tokens[b]
-  /// (NO_INPUT allowed). Records no graph; reuses `act` as workspace.
-  void step_onehot(const int32_t* tokens, LSTMState<T>& state, Tensor<T>& act) const {
-    const int64_t B = state.h.dim(0), H = hidden_size(), G = 4 * H, I = input_size();
-    if (act.shape() != Shape{B, G}) act = Tensor<T>(Shape{B, G});
-    Tensor<T> xproj(Shape{B, G});  // B·4H: small next to the B·4H·H GEMM of the step
-    const auto Wih = m_w.weight_ih.value().matrix();
-    for (int64_t b = 0; b < B; ++b) {
-      if (tokens[b] == NO_INPUT) continue;
-      DEEPGEN_CHECK(tokens[b] >= 0 && tokens[b] < I, "LSTM::step_onehot: token ", tokens[b], " of row ", b,
-                    " is out of range [0, ", I, ")");
-      xproj.matrix().row(b) = Wih.col(tokens[b]).transpose();
-    }
-    const VectorX<T> bias = m_w.bias_ih.value().vec() + m_w.bias_hh.value().vec();
-    Tensor<T> c_prev = state.c;
-    Tensor<T> h_prev = state.h;
-    deepgen::detail::lstm_step_forward<T>(xproj.data(), G, h_prev.data(), c_prev.data(),
-                                          m_w.weight_hh.value().matrix(), bias.data(), act.data(), state.c.data(),
-                                          state.h.data(), B, H);
+    return lstm_sequence_onehot(tokens, m_w.weight_ih, m_w.weight_hh, m_w.bias_ih, m_w.bias_hh, h0, c0);
   }
 
   int64_t input_size() const { return m_w.input_size(); }
@@ -115,6 +92,48 @@ class LSTM : public Module<T> {
 
  private:
   detail::LSTMWeights<T> m_w;
+};
+
+/// Inference with one-hot inputs, one step at a time (sampling, completion):
+/// snapshots the weights it needs (W_ihᵀ, b_ih + b_hh) once, keeps its
+/// workspaces, and records no graph. Build it after training or loading:
+/// later changes to the LSTM's weights are not seen.
+template <typename T>
+class LSTMStepper {
+ public:
+  explicit LSTMStepper(const LSTM<T>& lstm)
+      : m_weight_hh(lstm.weight_hh().value()),
+        m_weight_ih_t(lstm.weight_ih().value().matrix().transpose()),
+        m_bias(lstm.bias_ih().value().vec() + lstm.bias_hh().value().vec()) {}
+
+  int64_t input_size() const { return m_weight_ih_t.rows(); }
+  int64_t hidden_size() const { return m_weight_hh.dim(1); }
+
+  /// Advance `state` (B rows) by one step with inputs tokens[b] in [0, I) or NO_INPUT.
+  void step(const int32_t* tokens, LSTMState<T>& state) {
+    const int64_t B = state.h.dim(0), H = hidden_size(), I = input_size();
+    DEEPGEN_CHECK(state.h.shape() == (Shape{B, H}) && state.c.shape() == (Shape{B, H}),
+                  "LSTMStepper::step: state must be (B, ", H, ") but h is ", state.h.shape(), " and c is ",
+                  state.c.shape());
+    for (int64_t b = 0; b < B; ++b)
+      DEEPGEN_CHECK(tokens[b] == NO_INPUT || (tokens[b] >= 0 && tokens[b] < I), "LSTMStepper::step: token ",
+                    tokens[b], " of row ", b, " is out of range [0, ", I, ")");
+    if (m_act.shape() != Shape{B, 4 * H}) m_act = Tensor<T>::uninitialized(Shape{B, 4 * H});
+    m_h_prev = state.h;
+    m_c_prev = state.c;
+    deepgen::detail::StepInput<T> in;
+    in.tokens = tokens;
+    in.token_stride = 1;
+    in.weight_ih_t = m_weight_ih_t.data();
+    deepgen::detail::lstm_step_forward<T>(in, m_h_prev.data(), m_c_prev.data(), m_weight_hh.matrix(),
+                                          m_bias.data(), m_act.data(), state.c.data(), state.h.data(), B, H);
+  }
+
+ private:
+  Tensor<T> m_weight_hh;
+  MatrixRM<T> m_weight_ih_t;  // (I, 4H): a token selects one contiguous row
+  VectorX<T> m_bias;
+  Tensor<T> m_act, m_h_prev, m_c_prev;
 };
 
 /// One LSTM step (h, c) → (h', c'), PyTorch's nn.LSTMCell. Parameter names:

@@ -1,19 +1,32 @@
 // ops/lstm.hpp — a whole LSTM sequence as one autograd op.
 //
-// The input projection x·W_ihᵀ is NOT part of this op: the caller computes it
-// for all T·B rows at once, as one GEMM (linear) or, for one-hot inputs, as a
-// column gather (gather_columns). What is left is the only truly sequential
-// work, the recurrence:
+// The recurrence is the only truly sequential work of an LSTM:
 //
-//   (1) a_t = xproj_t + b_ih + b_hh + h_{t-1}·W_hhᵀ      (B, 4H), gates i|f|g|o
-//   (2) i, f, g, o, c_t, h_t = lstm_unit_fwd(a_t, c_{t-1})  (detail/lstm_gates.hpp)
+//   (1) a_t = x_t·W_ihᵀ + b_ih + b_hh + h_{t-1}·W_hhᵀ     (B, 4H), gates i|f|g|o
+//   (2) i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)
+//   (3) c_t = f ⊙ c_{t-1} + i ⊙ g
+//   (4) h_t = o ⊙ tanh(c_t)
+//
+// The input term x_t·W_ihᵀ comes in one of two ways:
+//   - dense: the caller passes xproj (B, T, 4H), computed for all T·B rows
+//     at once by one GEMM (linear);
+//   - one-hot: the caller passes token indices (B, T) and weight_ih; the op
+//     adds column tokens[b, t] of W_ih inside the step — no (B, T, 4H)
+//     projection is ever built (for the PixelRNN that is 100 MB per batch of
+//     32 that would be written, read and zeroed again for its gradient), and
+//     its gradient is a scatter-add of the gate gradients.
 //
 // Forward keeps the activated gates of every step and every c_t and h_t —
-// exactly what backward needs. Backward runs backpropagation through time
-// with one small GEMM per step (dh_{t-1} = da_t·W_hh) and then computes the
-// weight gradients of the whole sequence as single large GEMMs over all T·B
-// rows (the cuDNN RNN paper's trick): dW_hh = Σ_t da_tᵀ·h_{t-1} is one
+// exactly what backward needs. Backward runs backpropagation through time with
+// one small GEMM per step (dh_{t-1} = da_t·W_hh) and computes the weight
+// gradients of the whole sequence as single large GEMMs over all T·B rows
+// (the cuDNN RNN paper's trick): dW_hh = Σ_t da_tᵀ·h_{t-1} is one
 // (4H × T·B)·(T·B × H) product.
+//
+// The pointwise math (2)–(4) runs over whole (B, H) blocks with Eigen's
+// vectorised σ and tanh. It is the same arithmetic as the per-unit
+// DEEPGEN_HD functions of detail/lstm_gates.hpp that the CUDA kernel calls;
+// tests/ops/lstm.test.cpp checks the two agree.
 //
 // Saved tensors are time-major (T, B, ·) so each step reads contiguous rows;
 // the output is batch-first (B, T, H) like PyTorch's batch_first=True.
@@ -23,6 +36,7 @@
 
 #include "../autograd.hpp"
 #include "../detail/lstm_gates.hpp"
+#include "embedding.hpp"
 
 namespace deepgen {
 
@@ -35,123 +49,185 @@ struct LSTMOutput {
 
 namespace detail {
 
-/// One LSTM step on the CPU for B rows, equations (1)–(2).
-/// x: input projections, row b at x + b·x_stride (nullptr: no input);
-/// bias: b_ih + b_hh (4H); act: (B, 4H) output gates; c, h: (B, H) outputs.
 template <typename T>
-void lstm_step_forward(const T* x, int64_t x_stride, const T* h_prev, const T* c_prev,
+using StridedMap = Eigen::Map<MatrixRM<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename T>
+using ConstStridedMap = Eigen::Map<const MatrixRM<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+/// The input term of one step for B rows: either dense rows of projections
+/// (row b at x + b·x_stride) or one-hot tokens (tokens[b·token_stride], with
+/// NO_INPUT meaning none) selecting rows of W_ihᵀ (I, 4H).
+template <typename T>
+struct StepInput {
+  const T* x = nullptr;
+  int64_t x_stride = 0;
+  const int32_t* tokens = nullptr;
+  int64_t token_stride = 0;
+  const T* weight_ih_t = nullptr;
+};
+
+/// One LSTM step on the CPU for B rows, equations (1)–(4).
+/// bias: b_ih + b_hh (4H); act: (B, 4H) activated gates out; c, h: (B, H) out.
+template <typename T>
+void lstm_step_forward(const StepInput<T>& in, const T* h_prev, const T* c_prev,
                        const Eigen::Ref<const MatrixRM<T>>& weight_hh, const T* bias, T* act, T* c, T* h,
                        int64_t B, int64_t H) {
   const int64_t G = 4 * H;
   Eigen::Map<MatrixRM<T>> A(act, B, G);
-  A.noalias() = Eigen::Map<const MatrixRM<T>>(h_prev, B, H) * weight_hh.transpose();
-  for (int64_t b = 0; b < B; ++b) {
-    T* a = act + b * G;
-    const T* xb = x ? x + b * x_stride : nullptr;
-    for (int64_t k = 0; k < G; ++k) a[k] += bias[k] + (xb ? xb[k] : T(0));
-    for (int64_t j = 0; j < H; ++j) lstm_unit_fwd(a, a, H, j, c_prev[b * H + j], &c[b * H + j], &h[b * H + j]);
-  }
+  A.noalias() = Eigen::Map<const MatrixRM<T>>(h_prev, B, H) * weight_hh.transpose();  // (1)
+  A.rowwise() += Eigen::Map<const VectorX<T>>(bias, G).transpose();
+  if (in.x) A += ConstStridedMap<T>(in.x, B, G, Eigen::OuterStride<>(in.x_stride));
+  if (in.tokens)
+    for (int64_t b = 0; b < B; ++b) {
+      const int32_t k = in.tokens[b * in.token_stride];
+      if (k != NO_INPUT) A.row(b) += Eigen::Map<const VectorX<T>>(in.weight_ih_t + k * G, G).transpose();
+    }
+  auto I = A.leftCols(H).array();
+  auto F = A.middleCols(H, H).array();
+  auto Gt = A.middleCols(2 * H, H).array();
+  auto O = A.rightCols(H).array();
+  I = I.logistic();  // (2)
+  F = F.logistic();
+  Gt = Gt.tanh();
+  O = O.logistic();
+  Eigen::Map<MatrixRM<T>> C(c, B, H);
+  C.array() = F * Eigen::Map<const MatrixRM<T>>(c_prev, B, H).array() + I * Gt;  // (3)
+  Eigen::Map<MatrixRM<T>>(h, B, H).array() = O * C.array().tanh();               // (4)
+}
+
+/// Backward of one step for B rows. act: the step's gates; c_prev, c: (B, H);
+/// dh: total gradient on h_t (B, H); dc: on input the gradient on c_t from
+/// the next step, on output the gradient on c_{t-1}; da: (B, 4H) out.
+template <typename T>
+void lstm_step_backward(const T* act, const T* c_prev, const T* c, const Eigen::Ref<const MatrixRM<T>>& dh,
+                        Eigen::Ref<MatrixRM<T>> dc, T* da, int64_t B, int64_t H) {
+  const int64_t G = 4 * H;
+  Eigen::Map<const MatrixRM<T>> A(act, B, G);
+  Eigen::Map<MatrixRM<T>> dA(da, B, G);
+  const auto I = A.leftCols(H).array();
+  const auto F = A.middleCols(H, H).array();
+  const auto Gt = A.middleCols(2 * H, H).array();
+  const auto O = A.rightCols(H).array();
+  const auto TC = Eigen::Map<const MatrixRM<T>>(c, B, H).array().tanh().eval();
+  const auto DH = dh.array();
+  dc.array() += DH * O * (T(1) - TC * TC);  // through (4) into c_t
+  const auto DC = dc.array();
+  dA.leftCols(H).array() = DC * Gt * I * (T(1) - I);                                                // (3) → i
+  dA.middleCols(H, H).array() = DC * Eigen::Map<const MatrixRM<T>>(c_prev, B, H).array() * F * (T(1) - F);  // → f
+  dA.middleCols(2 * H, H).array() = DC * I * (T(1) - Gt * Gt);                                      // → g
+  dA.rightCols(H).array() = DH * TC * O * (T(1) - O);                                               // (4) → o
+  dc.array() *= F;  // (3) → c_{t-1}
 }
 
 template <typename T>
 struct LSTMContext {
   int64_t B = 0, T_ = 0, H = 0;
-  Tensor<T> act;  // (T, B, 4H) activated gates
-  Tensor<T> cs;   // (T+1, B, H): c_0 … c_T
-  Tensor<T> hs;   // (T+1, B, H): h_0 … h_T
-  Tensor<T> dh_n, dc_n;  // (B, H): gradients arriving through h_n and c_n
+  bool onehot = false;
+  Tensor<int32_t> tokens;  // (B, T) for the one-hot input
+  Tensor<T> act;           // (T, B, 4H) activated gates
+  Tensor<T> cs;            // (T+1, B, H): c_0 … c_T
+  Tensor<T> hs;            // (T+1, B, H): h_0 … h_T
+  Tensor<T> dh_n, dc_n;    // (B, H): gradients arriving through h_n and c_n
 };
 
-}  // namespace detail
-
-/// Run an LSTM over a sequence. xproj: (B, T, 4H) input projections without
-/// bias; weight_hh (4H, H); bias_ih, bias_hh (4H); h0, c0: (B, H) or undefined
-/// for zeros. Parameter layout and gate order are PyTorch's.
+// The op behind both public entry points. parents[0] is xproj (dense) or
+// weight_ih (one-hot, ctx->tokens set).
 template <typename T>
-LSTMOutput<T> lstm_sequence(const Var<T>& xproj, const Var<T>& weight_hh, const Var<T>& bias_ih,
-                            const Var<T>& bias_hh, const Var<T>& h0 = Var<T>(), const Var<T>& c0 = Var<T>()) {
-  const Shape& sw = weight_hh.shape();
-  DEEPGEN_CHECK(sw.rank() == 2 && sw[0] == 4 * sw[1] && sw[1] > 0, "lstm_sequence: weight_hh must be (4H, H) but has shape ", sw);
-  const int64_t H = sw[1], G = 4 * H;
-  const Shape& sx = xproj.shape();
-  DEEPGEN_CHECK(sx.rank() == 3 && sx[2] == G, "lstm_sequence: input projection must be (B, T, 4H) = (B, T, ", G,
-                ") for weight_hh ", sw, " but has shape ", sx);
+LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<T>& input, const Var<T>& weight_hh,
+                                 const Var<T>& bias_ih, const Var<T>& bias_hh, const Var<T>& h0, const Var<T>& c0) {
+  const int64_t B = ctx->B, steps = ctx->T_, H = ctx->H, G = 4 * H;
+  const bool onehot = ctx->onehot;
   check_shape(bias_ih.shape(), Shape{G}, "lstm_sequence: bias_ih");
   check_shape(bias_hh.shape(), Shape{G}, "lstm_sequence: bias_hh");
-  const int64_t B = sx[0], steps = sx[1];
   if (h0.defined()) check_shape(h0.shape(), Shape{B, H}, "lstm_sequence: h0");
   if (c0.defined()) check_shape(c0.shape(), Shape{B, H}, "lstm_sequence: c0");
 
-  auto ctx = std::make_shared<detail::LSTMContext<T>>();
-  ctx->B = B;
-  ctx->T_ = steps;
-  ctx->H = H;
-  ctx->act = Tensor<T>(Shape{steps, B, G});
-  ctx->cs = Tensor<T>(Shape{steps + 1, B, H});
-  ctx->hs = Tensor<T>(Shape{steps + 1, B, H});
-  if (h0.defined()) std::copy(h0.value().begin(), h0.value().end(), ctx->hs.data());
-  if (c0.defined()) std::copy(c0.value().begin(), c0.value().end(), ctx->cs.data());
-  VectorX<T> bias = bias_ih.value().vec() + bias_hh.value().vec();
+  ctx->act = Tensor<T>::uninitialized(Shape{steps, B, G});
+  ctx->cs = Tensor<T>::uninitialized(Shape{steps + 1, B, H});
+  ctx->hs = Tensor<T>::uninitialized(Shape{steps + 1, B, H});
+  auto init = [&](const Var<T>& v, Tensor<T>& all) {
+    if (v.defined())
+      std::copy(v.value().begin(), v.value().end(), all.data());
+    else
+      std::fill_n(all.data(), B * H, T(0));
+  };
+  init(h0, ctx->hs);
+  init(c0, ctx->cs);
+  const VectorX<T> bias = bias_ih.value().vec() + bias_hh.value().vec();
   const auto Whh = weight_hh.value().matrix();
-  for (int64_t t = 0; t < steps; ++t) {
-    detail::lstm_step_forward<T>(xproj.value().data() + t * G, steps * G, ctx->hs.data() + t * B * H,
-                                 ctx->cs.data() + t * B * H, Whh, bias.data(), ctx->act.data() + t * B * G,
-                                 ctx->cs.data() + (t + 1) * B * H, ctx->hs.data() + (t + 1) * B * H, B, H);
+  MatrixRM<T> weight_ih_t;
+  StepInput<T> in;
+  if (onehot) {
+    weight_ih_t = input.value().matrix().transpose();  // (I, 4H): a token selects one contiguous row
+    in.tokens = ctx->tokens.data();
+    in.token_stride = steps;
+    in.weight_ih_t = weight_ih_t.data();
+  } else {
+    in.x_stride = steps * G;
   }
-  Tensor<T> y(Shape{B, steps, H});
+  for (int64_t t = 0; t < steps; ++t) {
+    if (onehot)
+      in.tokens = ctx->tokens.data() + t;
+    else
+      in.x = input.value().data() + t * G;
+    lstm_step_forward<T>(in, ctx->hs.data() + t * B * H, ctx->cs.data() + t * B * H, Whh, bias.data(),
+                         ctx->act.data() + t * B * G, ctx->cs.data() + (t + 1) * B * H,
+                         ctx->hs.data() + (t + 1) * B * H, B, H);
+  }
+  Tensor<T> y = Tensor<T>::uninitialized(Shape{B, steps, H});
   for (int64_t t = 0; t < steps; ++t)
     for (int64_t b = 0; b < B; ++b)
       std::copy_n(ctx->hs.data() + ((t + 1) * B + b) * H, H, y.data() + (b * steps + t) * H);
 
   LSTMOutput<T> out;
-  out.output = Var<T>::make(std::move(y), {xproj, weight_hh, bias_ih, bias_hh, h0, c0}, [ctx](Node<T>& self) {
+  out.output = Var<T>::make(std::move(y), {input, weight_hh, bias_ih, bias_hh, h0, c0}, [ctx, onehot](Node<T>& self) {
     const int64_t B = ctx->B, steps = ctx->T_, H = ctx->H, G = 4 * H;
     const auto Whh = self.parents[1]->value.matrix();
-    Tensor<T> dpre(Shape{steps, B, G});
-    MatrixRM<T> dh_next = MatrixRM<T>::Zero(B, H);
+    Tensor<T> dpre = Tensor<T>::uninitialized(Shape{steps, B, G});
+    MatrixRM<T> dh_next = MatrixRM<T>::Zero(B, H), dh(B, H);
     MatrixRM<T> dc = MatrixRM<T>::Zero(B, H);
     if (!ctx->dh_n.empty()) dh_next = ctx->dh_n.matrix();
     if (!ctx->dc_n.empty()) dc = ctx->dc_n.matrix();
-    const T* dy = self.grad.data();
     for (int64_t t = steps - 1; t >= 0; --t) {
-      const T* act = ctx->act.data() + t * B * G;
-      const T* c_prev = ctx->cs.data() + t * B * H;
-      const T* c = ctx->cs.data() + (t + 1) * B * H;
+      dh = ConstStridedMap<T>(self.grad.data() + t * H, B, H, Eigen::OuterStride<>(steps * H)) + dh_next;
       T* da = dpre.data() + t * B * G;
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < H; ++j) {
-          const int64_t n = b * H + j;
-          const T dh = dy[(b * steps + t) * H + j] + dh_next(b, j);
-          detail::lstm_unit_bwd(act + b * G, H, j, c_prev[n], c[n], dh, dc(b, j), da + b * G, &dc(b, j));
-        }
+      lstm_step_backward<T>(ctx->act.data() + t * B * G, ctx->cs.data() + t * B * H, ctx->cs.data() + (t + 1) * B * H,
+                            dh, dc, da, B, H);
       dh_next.noalias() = Eigen::Map<const MatrixRM<T>>(da, B, G) * Whh;  // through (1)
     }
     const auto dA = dpre.matrix(steps * B, G);
-    detail::accumulate_grad(self.parents[0], [&](Tensor<T>& dx) {
-      for (int64_t t = 0; t < steps; ++t)
-        for (int64_t b = 0; b < B; ++b) {
-          const T* src = dpre.data() + (t * B + b) * G;
-          T* dst = dx.data() + (b * steps + t) * G;
-          for (int64_t k = 0; k < G; ++k) dst[k] += src[k];
-        }
+    accumulate_grad(self.parents[0], [&](Tensor<T>& g) {
+      if (onehot) {  // scatter-add into the columns of W_ih, via its transpose's rows
+        MatrixRM<T> gt = MatrixRM<T>::Zero(g.dim(1), G);
+        for (int64_t t = 0; t < steps; ++t)
+          for (int64_t b = 0; b < B; ++b) {
+            const int32_t k = ctx->tokens[b * steps + t];
+            if (k != NO_INPUT) gt.row(k) += dA.row(t * B + b);
+          }
+        g.matrix() += gt.transpose();
+      } else {
+        for (int64_t b = 0; b < B; ++b)
+          StridedMap<T>(g.data() + b * steps * G, steps, G, Eigen::OuterStride<>(G)) +=
+              ConstStridedMap<T>(dpre.data() + b * G, steps, G, Eigen::OuterStride<>(B * G));
+      }
     });
-    detail::accumulate_grad(self.parents[1], [&](Tensor<T>& dW) {
+    accumulate_grad(self.parents[1], [&](Tensor<T>& dW) {
       dW.matrix().noalias() += dA.transpose() * ctx->hs.matrix((steps + 1) * B, H).topRows(steps * B);
     });
     if ((self.parents[2] && self.parents[2]->requires_grad) || (self.parents[3] && self.parents[3]->requires_grad)) {
       const VectorX<T> db = dA.colwise().sum().transpose();
-      detail::accumulate_grad(self.parents[2], [&](Tensor<T>& g) { g.vec() += db; });
-      detail::accumulate_grad(self.parents[3], [&](Tensor<T>& g) { g.vec() += db; });
+      accumulate_grad(self.parents[2], [&](Tensor<T>& g) { g.vec() += db; });
+      accumulate_grad(self.parents[3], [&](Tensor<T>& g) { g.vec() += db; });
     }
-    detail::accumulate_grad(self.parents[4], [&](Tensor<T>& g) { g.matrix() += dh_next; });
-    detail::accumulate_grad(self.parents[5], [&](Tensor<T>& g) { g.matrix() += dc; });
+    accumulate_grad(self.parents[4], [&](Tensor<T>& g) { g.matrix() += dh_next; });
+    accumulate_grad(self.parents[5], [&](Tensor<T>& g) { g.matrix() += dc; });
     ctx->dh_n = Tensor<T>();
     ctx->dc_n = Tensor<T>();
   }, "lstm_sequence");
 
-  // h_n and c_n are views of the saved state; their gradients are handed to
+  // h_n and c_n are copies of the saved state; their gradients are handed to
   // the sequence node (which runs after them in backward) through ctx.
-  auto last = [&](const Tensor<T>& all, Tensor<T> detail::LSTMContext<T>::*grad_slot, const char* op) {
+  auto last = [&](const Tensor<T>& all, Tensor<T> LSTMContext<T>::*grad_slot, const char* op) {
     Tensor<T> v(Shape{B, H});
     std::copy_n(all.data() + steps * B * H, B * H, v.data());
     return Var<T>::make(std::move(v), {out.output}, [ctx, grad_slot](Node<T>& self) {
@@ -160,9 +236,55 @@ LSTMOutput<T> lstm_sequence(const Var<T>& xproj, const Var<T>& weight_hh, const 
       slot.vec() += self.grad.vec();
     }, op);
   };
-  out.h_n = last(ctx->hs, &detail::LSTMContext<T>::dh_n, "lstm_h_n");
-  out.c_n = last(ctx->cs, &detail::LSTMContext<T>::dc_n, "lstm_c_n");
+  out.h_n = last(ctx->hs, &LSTMContext<T>::dh_n, "lstm_h_n");
+  out.c_n = last(ctx->cs, &LSTMContext<T>::dc_n, "lstm_c_n");
   return out;
+}
+
+template <typename T>
+std::shared_ptr<LSTMContext<T>> lstm_context(int64_t B, int64_t steps, const Var<T>& weight_hh) {
+  const Shape& sw = weight_hh.shape();
+  DEEPGEN_CHECK(sw.rank() == 2 && sw[1] > 0 && sw[0] == 4 * sw[1],
+                "lstm_sequence: weight_hh must be (4H, H) but has shape ", sw);
+  auto ctx = std::make_shared<LSTMContext<T>>();
+  ctx->B = B;
+  ctx->T_ = steps;
+  ctx->H = sw[1];
+  return ctx;
+}
+
+}  // namespace detail
+
+/// Run an LSTM over a sequence of dense inputs. xproj: (B, T, 4H), the input
+/// projections x·W_ihᵀ without bias; weight_hh (4H, H); bias_ih, bias_hh (4H);
+/// h0, c0: (B, H), or undefined for zeros. Layout and gate order are PyTorch's.
+template <typename T>
+LSTMOutput<T> lstm_sequence(const Var<T>& xproj, const Var<T>& weight_hh, const Var<T>& bias_ih,
+                            const Var<T>& bias_hh, const Var<T>& h0 = Var<T>(), const Var<T>& c0 = Var<T>()) {
+  const Shape& sx = xproj.shape();
+  DEEPGEN_CHECK(sx.rank() == 3, "lstm_sequence: input projection must be (B, T, 4H) but has shape ", sx);
+  auto ctx = detail::lstm_context(sx[0], sx[1], weight_hh);
+  DEEPGEN_CHECK(sx[2] == 4 * ctx->H, "lstm_sequence: input projection must be (B, T, 4H) = (B, T, ", 4 * ctx->H,
+                ") for weight_hh ", weight_hh.shape(), " but has shape ", sx);
+  return detail::lstm_sequence_impl(ctx, xproj, weight_hh, bias_ih, bias_hh, h0, c0);
+}
+
+/// Run an LSTM over one-hot inputs given as indices: tokens (B, T) in [0, I)
+/// or NO_INPUT (the all-zeros input); weight_ih (4H, I). Equal to
+/// lstm_sequence(one_hot(tokens)·W_ihᵀ, …) without building either matrix.
+template <typename T>
+LSTMOutput<T> lstm_sequence_onehot(const Tensor<int32_t>& tokens, const Var<T>& weight_ih, const Var<T>& weight_hh,
+                                   const Var<T>& bias_ih, const Var<T>& bias_hh, const Var<T>& h0 = Var<T>(),
+                                   const Var<T>& c0 = Var<T>()) {
+  DEEPGEN_CHECK(tokens.rank() == 2, "lstm_sequence_onehot: tokens must be (B, T) but have shape ", tokens.shape());
+  auto ctx = detail::lstm_context(tokens.dim(0), tokens.dim(1), weight_hh);
+  const Shape& si = weight_ih.shape();
+  DEEPGEN_CHECK(si.rank() == 2 && si[0] == 4 * ctx->H, "lstm_sequence_onehot: weight_ih must be (4H, I) = (",
+                4 * ctx->H, ", I) for weight_hh ", weight_hh.shape(), " but has shape ", si);
+  detail::check_indices(tokens, si[1], true, "lstm_sequence_onehot", si);
+  ctx->onehot = true;
+  ctx->tokens = tokens;
+  return detail::lstm_sequence_impl(ctx, weight_ih, weight_hh, bias_ih, bias_hh, h0, c0);
 }
 
 }  // namespace deepgen

@@ -1,0 +1,31 @@
+// deepgen.hpp — the whole CPU library in one include.
+// Each header can also be included on its own; the comment says what it gives.
+#pragma once
+
+#include "config.hpp"  // DEEPGEN_HD: __host__ __device__ under nvcc
+#include "error.hpp"   // deepgen::Error, DEEPGEN_CHECK
+#include "tensor.hpp"  // Shape, Tensor<T>: owning, row-major, Eigen views
+#include "random.hpp"  // Philox4x32-10: seeded, counter-based, same streams on CPU and GPU
+
+#include "autograd.hpp"                   // Var<T>, backward(), NoGradGuard
+#include "ops/elementwise.hpp"            // add (row broadcast), mul, scale, relu, tanh, sigmoid
+#include "ops/embedding.hpp"              // embedding (row gather), gather_columns (one-hot input)
+#include "ops/gaussian.hpp"               // reparameterize, gaussian_kl
+#include "ops/lstm.hpp"                   // lstm_sequence: the whole recurrence as one op
+#include "ops/matmul.hpp"                 // matmul, linear
+#include "ops/reduce.hpp"                 // sum, mean
+#include "ops/reshape.hpp"                // reshape
+#include "ops/softmax_cross_entropy.hpp"  // fused, stable softmax + cross-entropy
+
+#include "nn/embedding.hpp"  // nn::Embedding
+#include "nn/linear.hpp"     // nn::Linear
+#include "nn/lstm.hpp"       // nn::LSTM (sequence), nn::LSTMCell (step), PyTorch names
+#include "nn/mlp.hpp"        // nn::MLP
+#include "nn/module.hpp"     // nn::Module: named parameters, load_parameters
+
+#include "optim/adam.hpp"  // optim::Adam (PyTorch's rule)
+#include "optim/clip.hpp"  // optim::clip_grad_norm, global_grad_norm (throws on NaN)
+#include "optim/sgd.hpp"   // optim::SGD with momentum
+
+#include "models/pixelrnn.hpp"  // models::PixelRNN: train, nll, complete, sample
+#include "models/sampling.hpp"  // temperature / top-k draws from logits
