@@ -12,6 +12,14 @@
 #define DEEPGEN_HD
 #endif
 
+// An OpenMP parallel loop where the program is built with OpenMP; a plain
+// loop otherwise (no unknown-pragma warning for users who do not use it).
+#if defined(_OPENMP)
+#define DEEPGEN_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
+#else
+#define DEEPGEN_PARALLEL_FOR
+#endif
+
 #define DEEPGEN_VERSION_MAJOR 0
 #define DEEPGEN_VERSION_MINOR 1
 #define DEEPGEN_VERSION_PATCH 0

@@ -181,3 +181,25 @@ TEST_CASE("lstm_sequence_onehot: equals the dense path; bad tokens throw", "[lst
   REQUIRE_THROWS_WITH(lstm_sequence_onehot(tokens, V(random_tensor({8, I})), p.whh, p.bih, p.bhh),
                       Contains("weight_ih") && Contains("[8, 5]"));
 }
+
+TEST_CASE("lstm_sequence: rows are independent (batch slices across threads give the same rows)", "[lstm]") {
+  // With OpenMP the batch is cut into slices that run in parallel; every row
+  // must come out as if it ran alone, forward and backward.
+  const int64_t B = 37, T = 5, I = 4, H = 6;
+  Params p(I, H);
+  const Tensor<int32_t> tokens = deepgen::test::random_indices({B, T}, 0, I);
+  const Tensor<double> r = random_tensor({B, T, H});
+  const auto all = lstm_sequence_onehot(tokens, p.wih, p.whh, p.bih, p.bhh);
+  backward(sum(mul(all.output, V(r))));
+  const Tensor<double> dwhh_all = p.whh.grad();
+  p.whh.zero_grad();
+  for (int64_t b = 0; b < B; ++b) {
+    const Tensor<int32_t> row({1, T}, std::vector<int32_t>(tokens.data() + b * T, tokens.data() + (b + 1) * T));
+    const Tensor<double> r_row({1, T, H}, std::vector<double>(r.data() + b * T * H, r.data() + (b + 1) * T * H));
+    const auto one = lstm_sequence_onehot(row, p.wih, p.whh, p.bih, p.bhh);
+    for (int64_t k = 0; k < T * H; ++k)
+      REQUIRE(one.output.value()[k] == Approx(all.output.value()[b * T * H + k]).epsilon(1e-13));
+    backward(sum(mul(one.output, V(r_row))));  // accumulates over rows
+  }
+  CHECK(deepgen::test::relative_error(p.whh.grad(), dwhh_all) < 1e-13);
+}

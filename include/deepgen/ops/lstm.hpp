@@ -34,6 +34,10 @@
 
 #include <memory>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include "../autograd.hpp"
 #include "../detail/lstm_gates.hpp"
 #include "embedding.hpp"
@@ -119,6 +123,20 @@ void lstm_step_backward(const T* act, const T* c_prev, const T* c, const Eigen::
   dc.array() *= F;  // (3) → c_{t-1}
 }
 
+/// How many independent slices of the batch run the recurrence in parallel.
+/// Rows of a batch never interact, so each thread runs all T steps on its own
+/// rows with single-threaded GEMMs: no barrier per step, which is what makes
+/// a second core pay off at the PixelRNN's small per-step GEMMs.
+inline int64_t batch_slices(int64_t B) {
+#if defined(_OPENMP)
+  constexpr int64_t MIN_ROWS = 8;  // below this a slice's GEMM is too thin to be worth a thread
+  return std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), B / MIN_ROWS));
+#else
+  (void)B;
+  return 1;
+#endif
+}
+
 template <typename T>
 struct LSTMContext {
   int64_t B = 0, T_ = 0, H = 0;
@@ -165,14 +183,21 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
   } else {
     in.x_stride = steps * G;
   }
-  for (int64_t t = 0; t < steps; ++t) {
-    if (onehot)
-      in.tokens = ctx->tokens.data() + t;
-    else
-      in.x = input.value().data() + t * G;
-    lstm_step_forward<T>(in, ctx->hs.data() + t * B * H, ctx->cs.data() + t * B * H, Whh, bias.data(),
-                         ctx->act.data() + t * B * G, ctx->cs.data() + (t + 1) * B * H,
-                         ctx->hs.data() + (t + 1) * B * H, B, H);
+  const int64_t slices = batch_slices(B);
+  DEEPGEN_PARALLEL_FOR
+  for (int64_t s = 0; s < slices; ++s) {
+    const int64_t b0 = B * s / slices, nb = B * (s + 1) / slices - b0;  // rows [b0, b0 + nb)
+    StepInput<T> rows = in;
+    for (int64_t t = 0; t < steps; ++t) {
+      if (onehot)
+        rows.tokens = ctx->tokens.data() + b0 * steps + t;
+      else
+        rows.x = input.value().data() + b0 * steps * G + t * G;
+      const int64_t r = t * B + b0;  // first row of the slice at step t, time-major
+      lstm_step_forward<T>(rows, ctx->hs.data() + r * H, ctx->cs.data() + r * H, Whh, bias.data(),
+                           ctx->act.data() + r * G, ctx->cs.data() + (r + B) * H, ctx->hs.data() + (r + B) * H,
+                           nb, H);
+    }
   }
   Tensor<T> y = Tensor<T>::uninitialized(Shape{B, steps, H});
   for (int64_t t = 0; t < steps; ++t)
@@ -184,16 +209,24 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
     const int64_t B = ctx->B, steps = ctx->T_, H = ctx->H, G = 4 * H;
     const auto Whh = self.parents[1]->value.matrix();
     Tensor<T> dpre = Tensor<T>::uninitialized(Shape{steps, B, G});
-    MatrixRM<T> dh_next = MatrixRM<T>::Zero(B, H), dh(B, H);
+    MatrixRM<T> dh_next = MatrixRM<T>::Zero(B, H);
     MatrixRM<T> dc = MatrixRM<T>::Zero(B, H);
     if (!ctx->dh_n.empty()) dh_next = ctx->dh_n.matrix();
     if (!ctx->dc_n.empty()) dc = ctx->dc_n.matrix();
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      dh = ConstStridedMap<T>(self.grad.data() + t * H, B, H, Eigen::OuterStride<>(steps * H)) + dh_next;
-      T* da = dpre.data() + t * B * G;
-      lstm_step_backward<T>(ctx->act.data() + t * B * G, ctx->cs.data() + t * B * H, ctx->cs.data() + (t + 1) * B * H,
-                            dh, dc, da, B, H);
-      dh_next.noalias() = Eigen::Map<const MatrixRM<T>>(da, B, G) * Whh;  // through (1)
+    const int64_t slices = batch_slices(B);
+    DEEPGEN_PARALLEL_FOR
+    for (int64_t s = 0; s < slices; ++s) {
+      const int64_t b0 = B * s / slices, nb = B * (s + 1) / slices - b0;
+      MatrixRM<T> dh(nb, H);
+      for (int64_t t = steps - 1; t >= 0; --t) {
+        const int64_t r = t * B + b0;
+        dh = ConstStridedMap<T>(self.grad.data() + (b0 * steps + t) * H, nb, H, Eigen::OuterStride<>(steps * H)) +
+             dh_next.middleRows(b0, nb);
+        T* da = dpre.data() + r * G;
+        lstm_step_backward<T>(ctx->act.data() + r * G, ctx->cs.data() + r * H, ctx->cs.data() + (r + B) * H, dh,
+                              dc.middleRows(b0, nb), da, nb, H);
+        dh_next.middleRows(b0, nb).noalias() = Eigen::Map<const MatrixRM<T>>(da, nb, G) * Whh;  // through (1)
+      }
     }
     const auto dA = dpre.matrix(steps * B, G);
     accumulate_grad(self.parents[0], [&](Tensor<T>& g) {
