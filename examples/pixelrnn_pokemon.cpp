@@ -2,7 +2,7 @@
 // train, evaluate, complete unseen Pokémon, draw new ones.
 //
 //   pixelrnn_pokemon train    --data DIR --out DIR [--epochs N] [--minutes M] [--batch B]
-//                             [--lr LR] [--hidden H] [--seed S] [--resume]
+//                             [--lr LR] [--hidden H] [--dropout P] [--no-flip] [--seed S] [--resume]
 //   pixelrnn_pokemon eval     --data DIR --weights FILE [--images FILE]
 //   pixelrnn_pokemon complete --data DIR --weights FILE --keep FRACTION [--count N]
 //                             [--samples S] [--temperature T] [--seed S] --out PNG
@@ -10,7 +10,7 @@
 //                             [--seed S] --out PNG
 //
 // Lines on stdout are read by scripts; keep their form:
-//   epoch=<n> step=<n> minutes=<m> train_loss=<v> test_nll_nats_per_pixel=<v>
+//   epoch=<e> step=<n> minutes=<m> train_loss=<v> test_nll_nats_per_pixel=<v>
 //   nll_nats_per_pixel=<v>
 //   wrote <path>
 // Training checkpoints (model.safetensors + model.optim.safetensors) are
@@ -63,10 +63,18 @@ Model load_model(const std::string& path, int64_t palette_size, std::map<std::st
   return model;
 }
 
-Tensor<int32_t> batch_of(const data::ImageSet& set, const std::vector<int64_t>& order, int64_t first, int64_t B) {
+/// Images order[first … first+B) of `set`. With `flip_stream`, each is
+/// mirrored left-right with probability ½, decided statelessly by (seed,
+/// stream, image index), so a resumed epoch flips the same images.
+Tensor<int32_t> batch_of(const data::ImageSet& set, const std::vector<int64_t>& order, int64_t first, int64_t B,
+                         bool flip, uint64_t seed, uint64_t flip_stream) {
   const int64_t P = set.pixels_per_image();
   Tensor<int32_t> out(Shape{B, P});
-  for (int64_t b = 0; b < B; ++b) std::copy_n(set.image(order[first + b]), P, out.data() + b * P);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t i = order[first + b];
+    std::copy_n(set.image(i), P, out.data() + b * P);
+    if (flip && (philox_u32_at(seed, flip_stream, uint64_t(i)) & 1u)) data::flip_horizontal(out.data() + b * P, set.side);
+  }
   return out;
 }
 
@@ -86,6 +94,8 @@ struct TrainOptions {
   int batch = 32;
   double lr = 2e-3;
   double clip = 1.0;
+  double dropout = 0.2;
+  bool flip = true;
   int hidden = 512;
   uint64_t seed = 1;
   bool resume = false;
@@ -135,6 +145,7 @@ int train(const TrainOptions& o) {
                         {{"epoch", std::to_string(epoch)}, {"batch", std::to_string(next_batch)},
                          {"minutes", std::to_string(minutes_now())}, {"seed", std::to_string(o.seed)},
                          {"batch_size", std::to_string(o.batch)}, {"hidden", std::to_string(o.hidden)},
+                         {"dropout", std::to_string(o.dropout)}, {"flip", o.flip ? "1" : "0"}, {"lr", std::to_string(o.lr)},
                          {"train_loss", std::to_string(train_loss)}});
   };
   bool out_of_time = false;
@@ -155,7 +166,8 @@ int train(const TrainOptions& o) {
       }
       const int64_t first = next_batch * o.batch;
       const int64_t B = std::min<int64_t>(o.batch, s.train.count - first);
-      const double loss = model.train_step(batch_of(s.train, order, first, B), adam, o.clip);
+      const Tensor<int32_t> images = batch_of(s.train, order, first, B, o.flip, o.seed, (uint64_t(1) << 41) + uint64_t(epoch));
+      const double loss = model.train_step(images, adam, o.clip, o.dropout, o.seed);
       loss_sum += loss;
       ++loss_count;
       const auto now = std::chrono::steady_clock::now();
@@ -178,12 +190,13 @@ int train(const TrainOptions& o) {
     const double train_loss = loss_sum / double(loss_count);
     const double test_nll = model.nll(s.test.pixels.data(), s.test.count, P);
     const double minutes = minutes_now();
-    std::printf("epoch=%lld step=%lld minutes=%.2f train_loss=%.4f test_nll_nats_per_pixel=%.4f\n",
-                (long long)epoch, (long long)adam.steps(), minutes, train_loss, test_nll);
+    const double epochs_done = double(epoch) + double(next_batch) / double(batches);  // fractional if cut short
+    save(train_loss);  // first: every reported epoch has its checkpoint
+    std::printf("epoch=%.2f step=%lld minutes=%.2f train_loss=%.4f test_nll_nats_per_pixel=%.4f\n", epochs_done,
+                (long long)adam.steps(), minutes, train_loss, test_nll);
     std::fflush(stdout);
-    log << epoch << ',' << adam.steps() << ',' << minutes << ',' << train_loss << ',' << test_nll << '\n';
+    log << epochs_done << ',' << adam.steps() << ',' << minutes << ',' << train_loss << ',' << test_nll << '\n';
     log.flush();
-    save(train_loss);
   }
   std::printf("wrote %s\n", model_path.c_str());
   return 0;
@@ -271,6 +284,8 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--batch", t.batch, "images per step")->capture_default_str()->check(CLI::Range(1, 4096));
   train_cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   train_cmd->add_option("--clip", t.clip, "gradient-norm clip (0: none)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--dropout", t.dropout, "dropout on the LSTM outputs (0: none)")->capture_default_str()->check(CLI::Range(0.0, 0.95));
+  train_cmd->add_flag("--flip,!--no-flip", t.flip, "mirror training images left-right at random")->capture_default_str();
   train_cmd->add_option("--hidden", t.hidden, "LSTM cells")->capture_default_str()->check(CLI::Range(1, 8192));
   train_cmd->add_option("--seed", t.seed, "random seed")->capture_default_str();
   train_cmd->add_flag("--resume", t.resume, "continue from OUT/model.safetensors");

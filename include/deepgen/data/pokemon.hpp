@@ -395,5 +395,11 @@ inline std::pair<ImageSet, ImageSet> split_train_test(const ImageSet& all) {
   return {subset(all, train_rows(all.count)), subset(all, test_rows(all.count))};
 }
 
+/// Mirror a side × side image left to right, in place: a sprite facing the
+/// other way, the one augmentation that keeps a Pokémon a Pokémon.
+inline void flip_horizontal(int32_t* image, int64_t side) {
+  for (int64_t y = 0; y < side; ++y) std::reverse(image + y * side, image + (y + 1) * side);
+}
+
 }  // namespace data
 }  // namespace deepgen

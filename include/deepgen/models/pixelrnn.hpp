@@ -23,6 +23,7 @@
 
 #include "../nn/linear.hpp"
 #include "../nn/lstm.hpp"
+#include "../ops/dropout.hpp"
 #include "../ops/softmax_cross_entropy.hpp"
 #include "../optim/adam.hpp"
 #include "../optim/clip.hpp"
@@ -53,13 +54,25 @@ class PixelRNN : public nn::Module<T> {
     return softmax_cross_entropy(logits(images), images);
   }
 
-  /// One optimisation step on a batch: loss, backward, gradient clipping to
-  /// max_grad_norm (0: none), Adam. Returns the batch loss. A non-finite loss
-  /// or gradient throws before the weights change, so nothing saved is lost.
-  double train_step(const Tensor<int32_t>& images, optim::Adam<T>& adam, double max_grad_norm) const {
+  /// The training loss: as loss(), with dropout at rate `dropout` on the LSTM
+  /// outputs before the colour head (a regulariser; 0 turns it off).
+  Var<T> training_loss(const Tensor<int32_t>& images, double dropout_rate, Philox& rng) const {
+    check_images(images, "PixelRNN::training_loss");
+    const Var<T> h = m_lstm.forward_onehot(shift_right(images)).output;
+    return softmax_cross_entropy(m_fc(dropout(h, dropout_rate, rng)), images);
+  }
+
+  /// One optimisation step on a batch: loss (with dropout at `dropout_rate`,
+  /// its mask drawn from Philox(seed, step) so a resumed run repeats it),
+  /// backward, gradient clipping to max_grad_norm (0: none), Adam. Returns the
+  /// batch loss. A non-finite loss or gradient throws before the weights
+  /// change, so nothing saved is lost.
+  double train_step(const Tensor<int32_t>& images, optim::Adam<T>& adam, double max_grad_norm,
+                    double dropout_rate = 0, uint64_t seed = 0) const {
     const auto params = this->named_parameters();
     adam.zero_grad();
-    const Var<T> l = loss(images);
+    Philox rng(seed, uint64_t(1) << 40 | uint64_t(adam.steps()));
+    const Var<T> l = training_loss(images, dropout_rate, rng);
     const double value = l.value()[0];
     DEEPGEN_CHECK(std::isfinite(value), "PixelRNN::train_step: the loss is ", value,
                   " (training diverged); lower the learning rate or the gradient clip");
