@@ -13,9 +13,11 @@ template <typename T>
 Var<T> dropout(const Var<T>& x, double p, Philox& rng) {
   DEEPGEN_CHECK(p >= 0 && p < 1, "dropout: rate ", p, " must be in [0, 1)");
   if (p == 0) return x;
-  Tensor<T> mask(x.shape());
+  Tensor<T> mask = Tensor<T>::uninitialized(x.shape());
   const T keep_scale = T(1 / (1 - p));
-  for (auto& m : mask) m = rng.uniform<double>() >= p ? keep_scale : T(0);
+  // Keep when 32 random bits are at least p·2³²: one Philox word per element.
+  const uint64_t threshold = static_cast<uint64_t>(p * 4294967296.0);
+  for (auto& m : mask) m = rng.next_u32() >= threshold ? keep_scale : T(0);
   Tensor<T> out(x.shape());
   out.vec() = x.value().vec().cwiseProduct(mask.vec());
   return Var<T>::make(std::move(out), {x}, [mask = std::move(mask)](Node<T>& self) {
