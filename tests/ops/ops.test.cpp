@@ -1,5 +1,6 @@
 // Forward values on hand-computed cases and finite-difference gradient checks
 // (double) for every op except the LSTM (ops/lstm.test.cpp).
+#include <deepgen/ops/dropout.hpp>
 #include <deepgen/ops/elementwise.hpp>
 #include <deepgen/ops/embedding.hpp>
 #include <deepgen/ops/gaussian.hpp>
@@ -189,4 +190,23 @@ TEST_CASE("reparameterize and gaussian_kl: values and gradients", "[ops][gradche
   check_gradients([&] { return add(sum(mul(reparameterize(mean, logvar, noise), reparameterize(mean, logvar, noise))),
                                    gaussian_kl(mean, logvar)); }, {mean, logvar});
   REQUIRE_THROWS_WITH(reparameterize(mean, logvar, Tensor<double>(Shape{4, 3})), Contains("noise") && Contains("[4, 3]"));
+}
+
+TEST_CASE("dropout: keeps 1 - p of the elements scaled by 1/(1 - p); gradients through the mask", "[ops][gradcheck]") {
+  const double p = 0.3;
+  Philox rng(Catch::rngSeed());
+  V ones(Tensor<double>(Shape{200, 50}, 1.0));
+  const Tensor<double> y = dropout(ones, p, rng).value();
+  int64_t kept = 0;
+  for (double v : y) {
+    REQUIRE((v == 0.0 || v == Approx(1 / (1 - p)).epsilon(1e-15)));
+    kept += v != 0.0;
+  }
+  // 10,000 Bernoulli(0.7) draws: the kept fraction is within 5 standard errors of 0.7.
+  CHECK(std::abs(double(kept) / 10000 - 0.7) < 5 * std::sqrt(0.7 * 0.3 / 10000));
+  CHECK(dropout(ones, 0.0, rng).value()[0] == 1.0);
+  V x(random_tensor({4, 6}), true);
+  // The same stream every call, so the finite differences see the same mask.
+  check_gradients([&] { Philox r(5); return weighted_sum(dropout(x, 0.5, r)); }, {x});
+  REQUIRE_THROWS_WITH(dropout(x, 1.0, rng), Contains("rate 1"));
 }
