@@ -69,7 +69,8 @@ w = sys.argv[2]
 open(w + "/past_end.safetensors", "wb").write(struct.pack("<Q", len(raw) * 2) + raw[8:])
 open(w + "/broken_json.safetensors", "wb").write(raw[:8] + header.replace("{", "[", 1).encode() + raw[8 + n:])
 open(w + "/wrong_dtype.safetensors", "wb").write(raw[:8] + header.replace('"F32"', '"I32"', 1).encode() + raw[8 + n:])
-open(w + "/renamed.safetensors", "wb").write(raw[:8] + header.replace("fc.bias", "fc.bias_").encode() + raw[8 + n:])
+# A same-length rename keeps the header length in the prefix valid.
+open(w + "/renamed.safetensors", "wb").write(raw[:8] + header.replace("fc.bias", "fc.bIas").encode() + raw[8 + n:])
 PY
 expect_error "header length past the end" "header" "$BIN" eval --data "$D" --weights "$WORK/past_end.safetensors"
 expect_error "broken JSON header" "JSON" "$BIN" eval --data "$D" --weights "$WORK/broken_json.safetensors"
