@@ -13,8 +13,10 @@
 #include "ops/gaussian.hpp"               // reparameterize, gaussian_kl
 #include "ops/lstm.hpp"                   // lstm_sequence: the whole recurrence as one op
 #include "ops/matmul.hpp"                 // matmul, linear
+#include "ops/onehot_linear.hpp"          // onehot_linear: a one-hot image times Wᵀ as a sum of gathered columns
 #include "ops/reduce.hpp"                 // sum, mean
 #include "ops/reshape.hpp"                // reshape
+#include "ops/slice.hpp"                  // slice_columns: a range of columns (the VAE's mean / log-variance)
 #include "ops/softmax_cross_entropy.hpp"  // fused, stable softmax + cross-entropy
 
 #include "nn/embedding.hpp"  // nn::Embedding
@@ -29,3 +31,4 @@
 
 #include "models/pixelrnn.hpp"  // models::PixelRNN: train, nll, complete, sample
 #include "models/sampling.hpp"  // temperature / top-k draws from logits
+#include "models/vae.hpp"       // models::VAE: autoencoder and VAE, train, evaluate, encode, decode

@@ -1,0 +1,89 @@
+// onehot_linear (the VAE encoder's one-hot first layer) against the dense
+// one-hot product it replaces, finite-difference gradients in double, bad
+// input; slice_columns (the VAE's mean / log-variance split).
+#include <deepgen/ops/matmul.hpp>
+#include <deepgen/ops/onehot_linear.hpp>
+#include <deepgen/ops/slice.hpp>
+
+#include "support/gradcheck.hpp"
+
+using namespace deepgen;
+using deepgen::test::check_gradients;
+using deepgen::test::random_indices;
+using deepgen::test::random_tensor;
+using deepgen::test::relative_error;
+using deepgen::test::weighted_sum;
+using Catch::Contains;
+using V = Var<double>;
+
+namespace {
+/// The flattened one-hot images (B, P·K) that onehot_linear never builds.
+Tensor<double> dense_onehot(const Tensor<int32_t>& images, int64_t K) {
+  const int64_t B = images.dim(0), P = images.dim(1);
+  Tensor<double> out(Shape{B, P * K});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t p = 0; p < P; ++p) out.at(b, p * K + images.at(b, p)) = 1;
+  return out;
+}
+}  // namespace
+
+TEST_CASE("onehot_linear: equals the dense one-hot product, forward and backward", "[ops][onehot_linear]") {
+  const int64_t B = GENERATE(1, 7), P = GENERATE(1, 6), K = GENERATE(1, 5);
+  const int64_t H = 4;
+  SECTION("B=" + std::to_string(B) + " P=" + std::to_string(P) + " K=" + std::to_string(K)) {
+    const Tensor<int32_t> images = random_indices({B, P}, 0, int32_t(K));
+    V w(random_tensor({H, P * K}), true), b(random_tensor({H}), true);
+    const V y = onehot_linear(images, K, w, b);
+    REQUIRE(y.shape() == Shape{B, H});
+    backward(weighted_sum(y, 1));
+    const Tensor<double> dw = w.grad(), db = b.grad();
+    w.zero_grad();
+    b.zero_grad();
+    const V ref = linear(V(dense_onehot(images, K)), w, b);
+    backward(weighted_sum(ref, 1));
+    const double fwd_err = relative_error(y.value(), ref.value());
+    const double dw_err = relative_error(dw, w.grad()), db_err = relative_error(db, b.grad());
+    INFO("forward " << fwd_err << ", dW " << dw_err << ", db " << db_err);
+    REQUIRE(fwd_err <= 1e-14);  // written so that NaN fails
+    REQUIRE(dw_err <= 1e-14);
+    REQUIRE(db_err <= 1e-14);
+  }
+}
+
+TEST_CASE("onehot_linear: gradients by central differences (double)", "[ops][onehot_linear][gradcheck]") {
+  // K = 2 over 3 images makes repeated columns certain: their gradients must add up.
+  const int64_t K = GENERATE(2, 5);
+  SECTION("K=" + std::to_string(K)) {
+    const Tensor<int32_t> images = random_indices({3, 4}, 0, int32_t(K));
+    V w(random_tensor({3, 4 * K}), true), b(random_tensor({3}), true);
+    check_gradients([&] { return weighted_sum(onehot_linear(images, K, w, b)); }, {w, b});
+    check_gradients([&] { return weighted_sum(onehot_linear(images, K, w)); }, {w});
+  }
+}
+
+TEST_CASE("onehot_linear: bad input names the shapes and the remedy", "[ops][onehot_linear][errors]") {
+  V w(random_tensor({3, 8}), true), b(random_tensor({3}), true);
+  const Tensor<int32_t> images({2, 4}, {0, 1, 0, 1, 1, 1, 2, 0});
+  REQUIRE_THROWS_WITH(onehot_linear(images, 2, w, b),
+                      Contains("class 2") && Contains("image 1, position 2") && Contains("[0, 2)"));
+  const Tensor<int32_t> negative({1, 4}, {0, -1, 0, 0});
+  REQUIRE_THROWS_WITH(onehot_linear(negative, 2, w, b), Contains("class -1"));
+  REQUIRE_THROWS_WITH(onehot_linear(images, 3, w, b), Contains("[3, 8]") && Contains("(H, 12)"));
+  V bad_bias(random_tensor({4}));
+  REQUIRE_THROWS_WITH(onehot_linear(Tensor<int32_t>(Shape{2, 4}), 2, w, bad_bias),
+                      Contains("bias must be (3)") && Contains("[4]"));
+  REQUIRE_THROWS_WITH(onehot_linear(Tensor<int32_t>(Shape{8}), 1, w, b), Contains("(B, P)") && Contains("[8]"));
+}
+
+TEST_CASE("slice_columns: values, gradients of two slices that add up, bad ranges", "[ops][gradcheck]") {
+  V x(Tensor<double>({2, 3}, {1, 2, 3, 4, 5, 6}), true);
+  const Tensor<double> y = slice_columns(x, 1, 3).value();
+  REQUIRE(y.shape() == Shape{2, 2});
+  CHECK(y.at(0, 0) == 2);
+  CHECK(y.at(1, 1) == 6);
+  V z(random_tensor({3, 2, 6}), true);
+  check_gradients([&] { return add(weighted_sum(slice_columns(z, 0, 2), 1), weighted_sum(slice_columns(z, 1, 6), 2)); },
+                  {z});
+  REQUIRE_THROWS_WITH(slice_columns(x, 2, 2), Contains("[2, 2)") && Contains("[2, 3]"));
+  REQUIRE_THROWS_WITH(slice_columns(x, 0, 4), Contains("[0, 4)"));
+}
