@@ -17,33 +17,15 @@
 #include <sstream>
 #include <string>
 
+#include "support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace deepgen::data;
 using Catch::Contains;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct FixtureDir {
-  fs::path path;
-  FixtureDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("deepgen_data_test_" + std::to_string(stamp) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~FixtureDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  // Writes `content` byte for byte to `name` and returns the full path.
-  std::string write(const std::string& name, const std::string& content) const {
-    const fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-};
+using FixtureDir = deepgen::test::TempDir;
 
 // `n` copies of `value` separated by single spaces.
 std::string repeat(int n, const std::string& value) {

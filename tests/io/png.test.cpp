@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace deepgen::io;
 using deepgen::data::Palette;
@@ -36,21 +38,7 @@ using Catch::Contains;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct FixtureDir {
-  fs::path path;
-  FixtureDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("deepgen_png_test_" + std::to_string(stamp) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~FixtureDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using FixtureDir = deepgen::test::TempDir;
 
 // A PNG file decoded to RGB by stb_image.
 struct Decoded {

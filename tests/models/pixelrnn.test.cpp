@@ -12,10 +12,12 @@
 #include <fstream>
 
 #include "support/gradcheck.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace deepgen;
 using Catch::Contains;
 namespace fs = std::filesystem;
+using deepgen::test::TempDir;
 
 namespace {
 const std::string FIXTURE = std::string(DEEPGEN_FIXTURE_DIR) + "/pixelrnn_torch";
@@ -30,14 +32,6 @@ models::PixelRNN<T> load_fixture_model() {
   return model;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("deepgen_pixelrnn_" + std::to_string(Catch::rngSeed()) + "_" +
-                                                 std::to_string(std::rand()))) {
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 }  // namespace
 
 TEST_CASE("PixelRNN: a PyTorch-trained checkpoint gives PyTorch's NLL and logits", "[pixelrnn][interop]") {
