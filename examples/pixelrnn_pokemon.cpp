@@ -23,6 +23,8 @@
 #include <deepgen/io/checkpoint.hpp>
 #include <deepgen/io/png.hpp>
 
+#include "progress.hpp"
+
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -40,17 +42,7 @@ using Model = models::PixelRNN<float>;
 
 namespace {
 
-struct Split {
-  data::PokemonData data;
-  data::ImageSet train, test;
-};
-
-Split load_split(const std::string& dir) {
-  Split s;
-  s.data = data::load_pokemon(dir);
-  std::tie(s.train, s.test) = data::split_train_test(s.data.all);
-  return s;
-}
+using Split = data::PokemonSplit;
 
 /// A model shaped like the checkpoint: K and H come from the file's shapes.
 Model load_model(const std::string& path, int64_t palette_size, std::map<std::string, std::string>* meta = nullptr) {
@@ -80,13 +72,6 @@ Tensor<int32_t> batch_of(const data::ImageSet& set, const std::vector<int64_t>& 
   return out;
 }
 
-std::string fmt_duration(double seconds) {
-  const int s = static_cast<int>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%d:%02d", s / 60, s % 60);
-  return buf;
-}
-
 // ---- train ---------------------------------------------------------------------
 
 struct TrainOptions {
@@ -105,7 +90,7 @@ struct TrainOptions {
 };
 
 int train(const TrainOptions& o) {
-  const Split s = load_split(o.data);
+  const Split s = data::load_pokemon_split(o.data);
   const int64_t K = s.data.palette.size(), P = s.train.pixels_per_image();
   fs::create_directories(o.out);
   const std::string model_path = (fs::path(o.out) / "model.safetensors").string();
@@ -214,7 +199,7 @@ int train(const TrainOptions& o) {
 // ---- eval, complete, sample ----------------------------------------------------------
 
 int eval(const std::string& dir, const std::string& weights, const std::string& images_path) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s.data.palette.size());
   const data::ImageSet set =
       images_path.empty() ? s.test : data::load_pixel_colors(images_path, s.data.palette.size());
@@ -228,7 +213,7 @@ int complete(const std::string& dir, const std::string& weights, double keep_fra
              double temperature, uint64_t seed, const std::string& out) {
   DEEPGEN_CHECK(keep_fraction > 0 && keep_fraction < 1, "--keep ", keep_fraction,
                 " must be a fraction between 0 and 1, e.g. 0.5 (top half) or 0.25 (top quarter)");
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s.data.palette.size());
   DEEPGEN_CHECK(count >= 1 && count <= s.test.count, "--count ", count, " must be between 1 and ", s.test.count,
                 " (the TEST images)");
@@ -256,7 +241,7 @@ int complete(const std::string& dir, const std::string& weights, double keep_fra
 
 int sample(const std::string& dir, const std::string& weights, int count, double temperature, uint64_t seed,
            const std::string& out) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s.data.palette.size());
   DEEPGEN_CHECK(count >= 1, "--count must be at least 1");
   const int64_t side = s.test.side;

@@ -29,6 +29,8 @@
 #include <deepgen/deepgen.hpp>
 #include <deepgen/io/checkpoint.hpp>
 #include <deepgen/io/png.hpp>
+
+#include "progress.hpp"
 #include <deepgen/models/vae.hpp>
 
 #include <CLI/CLI.hpp>
@@ -57,17 +59,7 @@ constexpr int64_t EVAL_SAMPLES = 4;
 constexpr uint64_t EVAL_SEED = 0;
 constexpr int SCALE = 4;  // 20×20 sprites drawn 80×80
 
-struct Split {
-  data::PokemonData data;
-  data::ImageSet train, test;
-};
-
-Split load_split(const std::string& dir) {
-  Split s;
-  s.data = data::load_pokemon(dir);
-  std::tie(s.train, s.test) = data::split_train_test(s.data.all);
-  return s;
-}
+using Split = data::PokemonSplit;
 
 /// A model shaped like the checkpoint: mode and sizes come from the tensor shapes.
 Model load_model(const std::string& path, const Split& s, std::map<std::string, std::string>* meta = nullptr) {
@@ -109,13 +101,6 @@ std::vector<int64_t> parse_widths(const std::string& text, const char* option) {
   return out;
 }
 
-std::string fmt_duration(double seconds) {
-  const int s = static_cast<int>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%d:%02d", s / 60, s % 60);
-  return buf;
-}
-
 // ---- train ---------------------------------------------------------------------
 
 struct TrainOptions {
@@ -137,7 +122,7 @@ struct TrainOptions {
 };
 
 int train(const TrainOptions& o) {
-  const Split s = load_split(o.data);
+  const Split s = data::load_pokemon_split(o.data);
   VAEConfig config = VAEConfig::standard(s.train.pixels_per_image(), s.data.palette.size(),
                                          o.mode == "vae" ? VAEMode::vae : VAEMode::ae);
   config.latent = o.latent;
@@ -270,7 +255,7 @@ int train(const TrainOptions& o) {
 
 int eval(const std::string& dir, const std::string& weights, const std::string& images_path, int64_t samples,
          uint64_t seed) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s);
   const data::ImageSet set =
       images_path.empty() ? s.test : data::load_pixel_colors(images_path, s.data.palette.size());
@@ -333,7 +318,7 @@ Tensor<int32_t> test_image(const Split& s, int64_t i, const char* option) {
 }
 
 int sample(const std::string& dir, const std::string& weights, int count, const Picture& pic) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s);
   DEEPGEN_CHECK(count >= 1, "--count must be at least 1");
   Philox rng(pic.seed, uint64_t(1) << 50);  // streams 0, 1, … are decode's per-image pixel draws
@@ -366,7 +351,7 @@ std::pair<int64_t, int64_t> parse_dims(const std::string& text, int64_t D) {
 
 int walk(const std::string& dir, const std::string& weights, const std::string& dims, bool all, int grid_n,
          double range, const std::string& base, const Picture& pic) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s);
   const int64_t D = model.latent();
   DEEPGEN_CHECK(all != !dims.empty(), "walk: give either --dims I,J or --all");
@@ -417,7 +402,7 @@ int walk(const std::string& dir, const std::string& weights, const std::string& 
 }
 
 int reconstruct(const std::string& dir, const std::string& weights, int count, const Picture& pic) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s);
   DEEPGEN_CHECK(count >= 1 && count <= s.test.count, "--count ", count, " must be between 1 and ", s.test.count,
                 " (the TEST images)");
@@ -434,7 +419,7 @@ int reconstruct(const std::string& dir, const std::string& weights, int count, c
 
 int interpolate(const std::string& dir, const std::string& weights, int64_t from, int64_t to, int steps,
                 const Picture& pic) {
-  const Split s = load_split(dir);
+  const Split s = data::load_pokemon_split(dir);
   const Model model = load_model(weights, s);
   DEEPGEN_CHECK(steps >= 2, "--steps ", steps, " must be at least 2 (the two ends)");
   const Tensor<float> a = model.encode(test_image(s, from, "--from"));

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -393,6 +394,20 @@ inline ImageSet subset(const ImageSet& set, const std::vector<int64_t>& rows) {
 /// `auto [train, test] = split_train_test(data.all);`.
 inline std::pair<ImageSet, ImageSet> split_train_test(const ImageSet& all) {
   return {subset(all, train_rows(all.count)), subset(all, test_rows(all.count))};
+}
+
+/// The lecture's data with the fixed split applied: `data` as loaded, and
+/// its TRAIN and TEST rows.
+struct PokemonSplit {
+  PokemonData data;
+  ImageSet train, test;
+};
+
+inline PokemonSplit load_pokemon_split(const std::string& dir) {
+  PokemonSplit s;
+  s.data = load_pokemon(dir);
+  std::tie(s.train, s.test) = split_train_test(s.data.all);
+  return s;
 }
 
 /// Mirror a side × side image left to right, in place: a sprite facing the
