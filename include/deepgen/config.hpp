@@ -14,10 +14,14 @@
 
 // An OpenMP parallel loop where the program is built with OpenMP; a plain
 // loop otherwise (no unknown-pragma warning for users who do not use it).
+// DEEPGEN_PARALLEL_FOR_REDUCE_SUM(x) is the same loop summing `x` over threads.
+#define DEEPGEN_PRAGMA(text) _Pragma(#text)
 #if defined(_OPENMP)
 #define DEEPGEN_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
+#define DEEPGEN_PARALLEL_FOR_REDUCE_SUM(x) DEEPGEN_PRAGMA(omp parallel for schedule(static) reduction(+ : x))
 #else
 #define DEEPGEN_PARALLEL_FOR
+#define DEEPGEN_PARALLEL_FOR_REDUCE_SUM(x)
 #endif
 
 #define DEEPGEN_VERSION_MAJOR 0

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "../error.hpp"
+#include "../io/atomic_file.hpp"
 #include "../tensor.hpp"
 
 namespace deepgen {
@@ -352,6 +353,37 @@ inline PokemonData load_pokemon(const std::string& dir) {
   d.palette = load_colormap(base + "colormap.txt");
   d.all = load_pixel_colors(base + "pixel_color.txt", d.palette.size());
   return d;
+}
+
+/// Writes `palette` as a colormap file (`R G B` per line, colour 0 first),
+/// atomically: load_colormap reads it back unchanged.
+inline void save_colormap(const std::string& path, const Palette& palette) {
+  DEEPGEN_CHECK(palette.size() > 0, "save_colormap('", path, "'): the palette is empty");
+  std::string text;
+  for (const auto& c : palette.rgb)
+    text += deepgen::detail::str(int(c[0]), ' ', int(c[1]), ' ', int(c[2]), '\n');
+  io::write_text_atomically(path, text, deepgen::detail::str("save_colormap: cannot write '", path, "': "));
+}
+
+/// Writes `set` as a pixel file (one image per line, side*side indices),
+/// atomically: load_pixel_colors reads it back unchanged.
+inline void save_pixel_colors(const std::string& path, const ImageSet& set) {
+  DEEPGEN_CHECK(set.count > 0, "save_pixel_colors('", path, "'): the set holds no images");
+  std::string text;
+  text.reserve(size_t(set.count * set.pixels_per_image()) * 4);
+  char buf[16];
+  for (int64_t i = 0; i < set.count; ++i) {
+    const int32_t* px = set.image(i);
+    for (int64_t p = 0; p < set.pixels_per_image(); ++p) {
+      DEEPGEN_CHECK(px[p] >= 0, "save_pixel_colors('", path, "'): image ", i, " pixel ", p,
+                    " has index ", px[p], "; every pixel must be a palette colour");
+      const auto r = std::to_chars(buf, buf + sizeof buf, px[p]);
+      text.append(buf, r.ptr);
+      text += p + 1 < set.pixels_per_image() ? ' ' : '\n';
+    }
+  }
+  io::write_text_atomically(path, text,
+                            deepgen::detail::str("save_pixel_colors: cannot write '", path, "': "));
 }
 
 /// The fixed split: row i is a TEST image iff i % 20 == 7 (40 of the 792 rows).

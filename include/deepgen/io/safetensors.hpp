@@ -46,6 +46,7 @@
 
 #include "../error.hpp"
 #include "../tensor.hpp"
+#include "atomic_file.hpp"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -117,30 +118,7 @@ constexpr const char* dtype_of() {
   return std::is_same<T, float>::value ? "F32" : "F64";
 }
 
-// A file descriptor that closes itself; destructors never throw.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  int get() const { return m_fd; }
-  void reset(int fd) {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = fd;
-  }
-  // Close now and report the result (a delayed write error may surface here).
-  int close() {
-    int rc = ::close(m_fd);
-    m_fd = -1;
-    return rc;
-  }
-
- private:
-  int m_fd;
-};
+using ::deepgen::io::detail::Fd;
 
 // Read exactly n bytes at `offset`; false on end of file (errno = 0) or error.
 inline bool pread_all(int fd, void* buf, uint64_t n, uint64_t offset) {
@@ -158,25 +136,6 @@ inline bool pread_all(int fd, void* buf, uint64_t n, uint64_t offset) {
     offset += static_cast<uint64_t>(got);
   }
   return true;
-}
-
-inline bool write_all(int fd, const void* buf, uint64_t n) {
-  const auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, uint64_t(1) << 30));
-    const ssize_t put = ::write(fd, p, chunk);
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) return false;
-    p += put;
-    n -= static_cast<uint64_t>(put);
-  }
-  return true;
-}
-
-// Numbers the temporary files of this process (with the pid, a unique name per save).
-inline std::atomic<unsigned>& temp_counter() {
-  static std::atomic<unsigned> counter{0};
-  return counter;
 }
 
 inline std::string errno_text(int err) { return err == 0 ? "unexpected end of file" : std::strerror(err); }
@@ -320,8 +279,8 @@ namespace io {
 /// Read and validate the header of a safetensors file (no tensor data is read).
 /// Throws deepgen::Error naming the file, the tensor and the problem.
 inline SafetensorsHeader read_safetensors_header(const std::string& path) {
-  detail::st::Fd fd(detail::st::open_for_reading(path));
-  return detail::st::read_header(fd.get(), path);
+  deepgen::detail::st::Fd fd(deepgen::detail::st::open_for_reading(path));
+  return deepgen::detail::st::read_header(fd.get(), path);
 }
 
 /// Load every tensor of a safetensors file as Tensor<T> (T = float or double).
@@ -330,9 +289,9 @@ inline SafetensorsHeader read_safetensors_header(const std::string& path) {
 template <typename T>
 std::map<std::string, Tensor<T>> load_safetensors(const std::string& path,
                                                   std::map<std::string, std::string>* metadata = nullptr) {
-  using namespace detail::st;
+  using namespace deepgen::detail::st;
   (void)dtype_of<T>();  // float or double only
-  detail::st::Fd fd(open_for_reading(path));
+  deepgen::detail::st::Fd fd(open_for_reading(path));
   SafetensorsHeader h = read_header(fd.get(), path);
   for (const auto& [name, e] : h.tensors)
     DEEPGEN_CHECK(e.dtype == "F32" || e.dtype == "F64", where(path), "tensor '", name, "' has dtype ",
@@ -376,7 +335,7 @@ template <typename T>
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, const Tensor<T>*>>& tensors,
                       const std::map<std::string, std::string>& metadata = {}) {
-  using namespace detail::st;
+  using namespace deepgen::detail::st;
   const char* dtype = dtype_of<T>();
 
   // 1. Validate and build the header before any file is touched.
@@ -406,64 +365,19 @@ void save_safetensors(const std::string& path,
   try {
     header = j.dump();
   } catch (const nlohmann::json::exception& e) {
-    detail::throw_error(__FILE__, __LINE__,
-                        detail::str(where(path), "cannot write the header (", e.what(),
+    deepgen::detail::throw_error(__FILE__, __LINE__,
+                        deepgen::detail::str(where(path), "cannot write the header (", e.what(),
                                     "); tensor names and metadata must be valid UTF-8"));
   }
   while ((8 + header.size()) % 8 != 0) header.push_back(' ');  // data buffer 8-byte aligned
   unsigned char len_bytes[8];
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(uint64_t(header.size()) >> (8 * i));
 
-  // 2. Create a temporary file no other writer can share (O_EXCL, pid + counter).
-  std::string tmp;
-  detail::st::Fd fd;
-  for (int attempt = 0;; ++attempt) {
-    tmp = detail::str(path, ".tmp.", ::getpid(), ".", temp_counter()++);
-    int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (raw >= 0) {
-      fd.reset(raw);
-      break;
-    }
-    DEEPGEN_CHECK(errno == EEXIST && attempt < 100, where(path), "cannot create the temporary file '",
-                  tmp, "': ", std::strerror(errno),
-                  "; check that the directory exists and is writable");
-  }
-
-  // 3. Write, flush to disk, rename. The guard removes the temporary on failure.
-  struct RemoveUnlessCommitted {
-    const std::string& name;
-    bool committed = false;
-    ~RemoveUnlessCommitted() {
-      if (!committed) ::unlink(name.c_str());
-    }
-  } guard{tmp};
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    detail::throw_error(__FILE__, __LINE__,
-                        detail::str(where(path), what, " the temporary file '", tmp, "' failed: ",
-                                    std::strerror(err), "; the previous file at this path is "
-                                    "unchanged (check free disk space and permissions)"));
-  };
-  if (!write_all(fd.get(), len_bytes, 8) || !write_all(fd.get(), header.data(), header.size()))
-    fail("writing");
+  // 2. Header and data, written atomically.
+  std::vector<io::ByteSpan> parts{{len_bytes, 8}, {header.data(), header.size()}};
   for (const auto& [name, t] : sorted)
-    if (!write_all(fd.get(), t->data(), static_cast<uint64_t>(t->numel()) * sizeof(T)))
-      fail("writing");
-  if (::fsync(fd.get()) != 0) fail("flushing (fsync)");
-  if (fd.close() != 0) fail("closing");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    detail::throw_error(__FILE__, __LINE__,
-                        detail::str(where(path), "cannot rename the temporary file '", tmp,
-                                    "' over it: ", std::strerror(err), "; the previous file at "
-                                    "this path is unchanged (is the path a directory?)"));
-  }
-  guard.committed = true;
-
-  // 4. Make the rename itself durable; best effort, the data is already safe.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  detail::st::Fd dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.get() >= 0) (void)::fsync(dfd.get());
+    parts.push_back({t->data(), static_cast<uint64_t>(t->numel()) * sizeof(T)});
+  io::write_file_atomically(path, parts, where(path));
 }
 
 /// Save a name → tensor map (e.g. what load_safetensors returned).
@@ -481,21 +395,21 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 template <typename T>
 const Tensor<T>& require(const std::map<std::string, Tensor<T>>& tensors, const std::string& name,
                          const Shape& expected, const std::string& path) {
-  using detail::st::where;
+  using deepgen::detail::st::where;
   auto it = tensors.find(name);
   if (it == tensors.end()) {
     std::string names;
     int listed = 0;
     for (const auto& kv : tensors) {
       if (listed == 20) {
-        names += detail::str(", ... (", tensors.size() - 20, " more)");
+        names += deepgen::detail::str(", ... (", tensors.size() - 20, " more)");
         break;
       }
       names += (listed++ ? ", " : "") + kv.first;
     }
-    detail::throw_error(
+    deepgen::detail::throw_error(
         __FILE__, __LINE__,
-        detail::str(where(path), "no tensor named '", name, "' (expected shape ", expected,
+        deepgen::detail::str(where(path), "no tensor named '", name, "' (expected shape ", expected,
                     "); the file holds ", tensors.size(), " tensor(s): ", names.empty() ? "none" : names,
                     "; check the parameter names (PyTorch names such as 'lstm.weight_ih_l0')"));
   }

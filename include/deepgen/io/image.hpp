@@ -1,0 +1,125 @@
+// io/image.hpp — reading sprites: PNG and GIF (the first frame of an animated
+// GIF) into an RgbImage, transparency composited on white.
+//
+// Decoding goes through stb_image (Debian libstb-dev), compiled into every
+// translation unit that includes this header as `static` functions
+// (STB_IMAGE_STATIC), for the same reason as stb_image_write in io/png.hpp:
+// deepgen stays header-only and cannot clash with a program's own copy. Only
+// the PNG and GIF decoders are compiled in; other formats are refused by name.
+//
+// Why white: the lecture's sprites are drawn on transparency, and its palette
+// data has white backgrounds. Compositing each pixel as
+// alpha·colour + (1 − alpha)·white reproduces that, and keeps semi-transparent
+// edge pixels as the light tints a viewer would see.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../error.hpp"
+#include "rgb_image.hpp"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpragmas"
+#endif
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#endif
+#if !defined(STBI_INCLUDE_STB_IMAGE_H)
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_GIF
+#define STBI_NO_STDIO  // files are read here, so errors can name them
+#define STBI_FAILURE_USERMSG
+#include <stb/stb_image.h>
+#undef STB_IMAGE_IMPLEMENTATION
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace deepgen {
+namespace io {
+
+namespace detail {
+
+// The whole file; throws naming it when it cannot be opened or read.
+inline std::vector<uint8_t> read_binary_file(const std::string& path) {
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    throw Error(deepgen::detail::str("load_image: cannot open '", path, "': ", std::strerror(errno)));
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  DEEPGEN_CHECK(!failed, "load_image: cannot read '", path, "': read error");
+  return bytes;
+}
+
+// What the first bytes say the file is: "png", "gif", or "" for anything else.
+inline std::string sniff_format(const std::vector<uint8_t>& b) {
+  static const uint8_t png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (b.size() >= 8 && std::memcmp(b.data(), png, 8) == 0) return "png";
+  if (b.size() >= 6 && (std::memcmp(b.data(), "GIF87a", 6) == 0 || std::memcmp(b.data(), "GIF89a", 6) == 0))
+    return "gif";
+  return "";
+}
+
+}  // namespace detail
+
+/// The image in `bytes` (PNG, or the first frame of a GIF), composited on
+/// white. `name` is only used in error messages. Throws deepgen::Error saying
+/// what is wrong: not a PNG/GIF, truncated, corrupt.
+inline RgbImage decode_image(const std::vector<uint8_t>& bytes, const std::string& name) {
+  DEEPGEN_CHECK(!bytes.empty(), "load_image: '", name, "' is empty; expected a PNG or GIF image");
+  const std::string format = detail::sniff_format(bytes);
+  DEEPGEN_CHECK(!format.empty(), "load_image: '", name,
+                "' is not a PNG or GIF image (its first bytes are neither the PNG nor the GIF "
+                "signature); convert it, or remove it from the image folder");
+  DEEPGEN_CHECK(bytes.size() <= size_t(INT32_MAX), "load_image: '", name, "' is over 2 GiB");
+  int w = 0, h = 0, channels = 0;
+  uint8_t* rgba = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels, 4);
+  if (!rgba)
+    throw Error(deepgen::detail::str("load_image: cannot decode '", name, "' as ", format, ": ",
+                                     stbi_failure_reason(),
+                                     " (the file is truncated or corrupt; re-download or re-export it)"));
+  RgbImage img;
+  try {
+    img = RgbImage(w, h);
+  } catch (...) {
+    stbi_image_free(rgba);
+    throw;
+  }
+  for (size_t i = 0, n = size_t(w) * size_t(h); i < n; ++i) {
+    const uint8_t* p = rgba + 4 * i;
+    const unsigned a = p[3];
+    for (int c = 0; c < 3; ++c)  // a·colour + (255 − a)·white, rounded to nearest
+      img.rgb[3 * i + size_t(c)] = uint8_t((p[c] * a + 255u * (255u - a) + 127u) / 255u);
+  }
+  stbi_image_free(rgba);
+  return img;
+}
+
+/// Reads the PNG or GIF file at `path` (a GIF's first frame), composited on white.
+inline RgbImage load_image(const std::string& path) {
+  return decode_image(detail::read_binary_file(path), path);
+}
+
+}  // namespace io
+}  // namespace deepgen

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End-to-end checks of examples/make_pokemon_dataset on the tiny image
+# fixtures: a clean run writes the lecture's two files and the pictures, and
+# bad input (empty folder, stray non-image, truncated PNG, K above the
+# distinct colours, size 0) gives a clear error or a warning naming the file,
+# never a crash (CLI11 exits 105 on an invalid option value). If the lecture's 40x40 sprites are present, the K=167 centre
+# crop must reach mean_rgb_error <= 8.0, as printed by the program itself.
+# Usage: make_dataset_cli.sh PATH/TO/make_pokemon_dataset FIXTURE_IMAGES_DIR LECTURE_DATA_DIR WORKDIR
+set -uo pipefail
+BIN=$1
+FIXTURES=$2
+LECTURE=$3
+WORK=$4
+rm -rf "$WORK" && mkdir -p "$WORK"
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+# run_case NAME WANT_RC WANT_STDERR CMD...: exit status and a substring of stderr.
+run_case() {
+  local name=$1 want_rc=$2 want=$3
+  shift 3
+  local err rc
+  err=$("$@" 2>&1 >"$WORK/stdout")
+  rc=$?
+  if [ $rc -eq "$want_rc" ] && grep -qF -- "$want" <<<"$err"; then pass "$name"; else
+    fail "$name: exit $rc (wanted $want_rc), wanted '$want' in: $err"; fi
+}
+
+IMG=$WORK/images
+mkdir -p "$IMG"
+cp "$FIXTURES/rgba.png" "$IMG/1.png"
+cp "$FIXTURES/two_frames.gif" "$IMG/2.gif"
+
+run_case "clean run" 0 "loaded 2 images" "$BIN" --images "$IMG" --out "$WORK/out" --size 4 --colors 4 --min-count 0
+if grep -qE '^images=2 skipped=0 size=4 crop=center K=4 mean_rgb_error=[0-9.]+$' "$WORK/stdout"; then
+  pass "summary line"; else fail "summary line: $(cat "$WORK/stdout")"; fi
+for f in pixel_color.txt colormap.txt contact_sheet.png palette.png; do
+  [ -s "$WORK/out/$f" ] && pass "wrote $f" || fail "missing $WORK/out/$f"
+done
+if [ "$(wc -l <"$WORK/out/pixel_color.txt")" -eq 2 ] && [ "$(awk '{print NF}' "$WORK/out/pixel_color.txt" | sort -u)" = 16 ] &&
+   [ "$(head -1 "$WORK/out/colormap.txt")" = "255 255 255" ]; then
+  pass "lecture format: 2 lines of 16 indices, white first"; else fail "lecture format"; fi
+
+mkdir -p "$WORK/empty"
+run_case "empty folder" 1 "holds no PNG or GIF image (0 files)" "$BIN" --images "$WORK/empty" --out "$WORK/o"
+run_case "missing folder" 1 "is not a folder" "$BIN" --images "$WORK/nope" --out "$WORK/o"
+
+echo "my sprites" >"$IMG/README.txt"
+head -c 40 "$FIXTURES/rgba.png" >"$IMG/3.png"
+run_case "stray non-image file: warning naming it" 0 "warning: skipped load_image: '$IMG/README.txt' is not a PNG or GIF image" \
+  "$BIN" --images "$IMG" --out "$WORK/out2" --size 4
+run_case "truncated PNG: warning naming it" 0 "cannot decode '$IMG/3.png' as png" \
+  "$BIN" --images "$IMG" --out "$WORK/out2" --size 4
+grep -q '^images=2 skipped=2 ' "$WORK/stdout" && pass "two files skipped" || fail "skipped count: $(cat "$WORK/stdout")"
+
+run_case "K above the distinct colours" 0 "warning: --colors 167 is more than the" \
+  "$BIN" --images "$IMG" --out "$WORK/out3" --size 4
+run_case "size 0" 105 "--size" "$BIN" --images "$IMG" --out "$WORK/o" --size 0
+run_case "unknown crop mode" 105 "--crop" "$BIN" --images "$IMG" --out "$WORK/o" --crop middle
+
+# The previous dataset survives a failed run: out/ is written only after every image loaded.
+before=$(md5sum <"$WORK/out/pixel_color.txt")
+run_case "failed run leaves the earlier dataset" 1 "holds no PNG or GIF" "$BIN" --images "$WORK/empty" --out "$WORK/out"
+[ "$(md5sum <"$WORK/out/pixel_color.txt")" = "$before" ] && pass "earlier pixel_color.txt unchanged" || fail "earlier dataset changed"
+
+if [ -f "$LECTURE/images40/000.png" ]; then
+  "$BIN" --images "$LECTURE/images40" --out "$WORK/lecture" --colors 167 --crop center --size 20 >"$WORK/stdout" 2>/dev/null
+  err=$(sed -n 's/.*mean_rgb_error=\([0-9.]*\).*/\1/p' "$WORK/stdout")
+  if [ -n "$err" ] && awk -v e="$err" 'BEGIN { exit !(e <= 8.0) }'; then
+    pass "lecture sprites, K=167, center: mean_rgb_error=$err <= 8.0"; else fail "lecture sprites: mean_rgb_error='$err'"; fi
+else
+  echo "skip lecture sprites: not found at $LECTURE/images40"
+fi
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]

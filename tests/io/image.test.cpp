@@ -1,0 +1,89 @@
+// Loading sprites: PNG and GIF (first frame), alpha composited on white, and
+// a clear error for every kind of file that is not a readable image.
+#include <deepgen/io/image.hpp>
+#include <deepgen/io/png.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iterator>
+
+#include "support/temp_dir.hpp"
+
+using namespace deepgen;
+using namespace deepgen::io;
+using Catch::Matchers::Contains;
+
+namespace {
+const std::string IMAGES = std::string(DEEPGEN_FIXTURE_DIR) + "/images/";
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("load_image: a PNG written by write_png reads back pixel for pixel", "[io][image]") {
+  test::TempDir dir;
+  RgbImage img(5, 3);
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 5; ++x) img.set(x, y, uint8_t(40 * x), uint8_t(70 * y), uint8_t(x * y * 9 + 1));
+  const std::string path = (dir.path / "a.png").string();
+  write_png(path, img);
+  const RgbImage back = load_image(path);
+  REQUIRE(back.width == 5);
+  REQUIRE(back.height == 3);
+  CHECK(back.rgb == img.rgb);
+}
+
+TEST_CASE("load_image: RGBA PNG is composited on white", "[io][image]") {
+  // rgba.png: opaque red, black at alpha 128, blue at alpha 0 (make_images.py).
+  const RgbImage img = load_image(IMAGES + "rgba.png");
+  REQUIRE(img.width == 3);
+  REQUIRE(img.height == 1);
+  CHECK(img.get(0, 0) == Rgb{255, 0, 0});
+  // 128/255 black over white: 255 * 127/255 = 127.
+  CHECK(img.get(1, 0) == Rgb{127, 127, 127});
+  CHECK(img.get(2, 0) == WHITE);  // the stored blue of a transparent pixel must not show
+}
+
+TEST_CASE("load_image: an animated GIF gives its first frame, transparency as white", "[io][image]") {
+  const RgbImage img = load_image(IMAGES + "two_frames.gif");
+  REQUIRE(img.width == 3);
+  REQUIRE(img.height == 2);
+  CHECK(img.get(0, 0) == Rgb{255, 0, 0});
+  CHECK(img.get(1, 0) == Rgb{0, 255, 0});
+  CHECK(img.get(2, 0) == WHITE);  // palette entry (7, 7, 7) is the transparent index
+  CHECK(img.get(0, 1) == Rgb{0, 0, 255});
+  CHECK(img.get(1, 1) == Rgb{0, 0, 0});
+  CHECK(img.get(2, 1) == Rgb{255, 0, 0});
+}
+
+TEST_CASE("load_image: unreadable files throw, naming the file and the problem", "[io][image]") {
+  test::TempDir dir;
+  SECTION("missing file") {
+    const std::string p = (dir.path / "nope.png").string();
+    REQUIRE_THROWS_WITH(load_image(p), Contains("cannot open '" + p + "'") && Contains("No such file"));
+  }
+  SECTION("empty file") {
+    const std::string p = dir.write("empty.png", "");
+    REQUIRE_THROWS_WITH(load_image(p), Contains(p) && Contains("is empty"));
+  }
+  SECTION("a text file") {
+    const std::string p = dir.write("README.txt", "these are my sprites\n");
+    REQUIRE_THROWS_WITH(load_image(p), Contains(p) && Contains("not a PNG or GIF"));
+  }
+  SECTION("a truncated PNG") {
+    RgbImage img(16, 16);
+    for (int i = 0; i < 16; ++i) img.set(i, i, uint8_t(i * 13), 0, uint8_t(255 - i));
+    const std::vector<uint8_t> png = encode_png(img);
+    const std::string p = dir.write("cut.png", std::string(png.begin(), png.begin() + long(png.size() / 2)));
+    REQUIRE_THROWS_WITH(load_image(p), Contains("cannot decode '" + p + "' as png") && Contains("truncated"));
+  }
+  SECTION("a truncated GIF") {
+    const std::string gif = file_bytes(IMAGES + "two_frames.gif");
+    REQUIRE(gif.size() > 40);
+    const std::string p = dir.write("cut.gif", gif.substr(0, 30));
+    REQUIRE_THROWS_WITH(load_image(p), Contains("cannot decode '" + p + "' as gif"));
+  }
+}
