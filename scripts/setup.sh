@@ -6,6 +6,6 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-  ca-certificates cmake ninja-build g++ git libeigen3-dev catch2 nlohmann-json3-dev \
+  ca-certificates curl cmake ninja-build g++ git libeigen3-dev catch2 nlohmann-json3-dev \
   libstb-dev libcli11-dev libbenchmark-dev >/dev/null
 echo "setup: build dependencies installed"
