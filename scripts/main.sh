@@ -23,7 +23,7 @@ $BIN train --data "$DATA" --out "$OUT" --minutes "$MINUTES"
 $BIN eval --data "$DATA" --weights "$OUT/model.safetensors"
 $BIN complete --data "$DATA" --weights "$OUT/model.safetensors" --keep 0.5 --count 8 --samples 4 --temperature 0.8 --out "$OUT/complete_half.png"
 $BIN complete --data "$DATA" --weights "$OUT/model.safetensors" --keep 0.25 --count 8 --samples 4 --temperature 0.8 --out "$OUT/complete_quarter.png"
-$BIN sample --data "$DATA" --weights "$OUT/model.safetensors" --count 16 --temperature 0.5 --out "$OUT/sample_t0.5.png"
+$BIN sample --data "$DATA" --weights "$OUT/model.safetensors" --count 16 --temperature 0.8 --out "$OUT/sample_t0.8.png"
 $BIN sample --data "$DATA" --weights "$OUT/model.safetensors" --count 16 --temperature 1.0 --out "$OUT/sample_t1.0.png"
 echo "main.sh: done in $(( ($(date +%s) - start) / 60 )) min; pictures and model in $OUT/:"
 ls "$OUT"/*.png
