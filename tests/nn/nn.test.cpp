@@ -111,7 +111,10 @@ TEST_CASE("nn::LSTM: one-hot gather path equals the dense one-hot path", "[nn][l
 
 TEST_CASE("nn::LSTMStepper: carries the same state as the sequence op", "[nn][lstm]") {
   Philox rng(Catch::rngSeed());
-  const int64_t B = 4, T = 6, K = 5, H = 7;
+  // H = 7: one slice. H = 130: a slice per thread where there are two or
+  // more threads, with unequal slices (64 and 66 units), at batch 1 and 4.
+  const int64_t H = GENERATE(7, 130), B = GENERATE(1, 4);
+  const int64_t T = 6, K = 5;
   nn::LSTM<double> lstm(K, H, rng);
   Tensor<int32_t> tokens = random_indices({B, T}, 0, K);
   for (int64_t b = 0; b < B; ++b) tokens.at(b, 0) = NO_INPUT;
@@ -123,8 +126,13 @@ TEST_CASE("nn::LSTMStepper: carries the same state as the sequence op", "[nn][ls
     for (int64_t b = 0; b < B; ++b) step[b] = tokens.at(b, t);
     stepper.step(step.data(), state);
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 0; j < H; ++j) REQUIRE(state.h.at(b, j) == Approx(ref.at(b, t, j)).epsilon(1e-14));
+      for (int64_t j = 0; j < H; ++j) REQUIRE(state.h.at(b, j) == Approx(ref.at(b, t, j)).epsilon(1e-12).margin(1e-14));
   }
+  // The final cell state too: h alone could hide a wrongly ordered gate.
+  Tensor<int32_t> all = tokens;
+  const auto seq = lstm.forward_onehot(all);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < H; ++j) REQUIRE(state.c.at(b, j) == Approx(seq.c_n.value().at(b, j)).epsilon(1e-12).margin(1e-14));
 }
 
 TEST_CASE("nn::LSTMCell: equals one LSTM step; gradients", "[nn][lstm][gradcheck]") {

@@ -8,8 +8,10 @@
 // column gather of weight_ih — never a GEMM with a one-hot matrix.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "../ops/embedding.hpp"
 #include "../ops/lstm.hpp"
@@ -95,45 +97,99 @@ class LSTM : public Module<T> {
 };
 
 /// Inference with one-hot inputs, one step at a time (sampling, completion):
-/// snapshots the weights it needs (W_ihᵀ, b_ih + b_hh) once, keeps its
-/// workspaces, and records no graph. Build it after training or loading:
-/// later changes to the LSTM's weights are not seen.
+/// snapshots the weights once, keeps its workspaces, and records no graph.
+/// Build it after training or loading: later changes to the LSTM's weights
+/// are not seen.
+///
+/// Why its own weight layout: a step is h·W_hhᵀ followed by gate math that
+/// needs unit j's four gates together. The units are split into one slice per
+/// thread, and the weights are reordered so that each slice's gate rows
+/// [i | f | g | o of its units] are contiguous. Each thread then runs its own
+/// GEMM (a matrix-vector product at batch 1) over half of W_hh and finishes
+/// its units' cell update with no synchronisation in between: one parallel
+/// region per step, both cores streaming the 4 MiB of W_hh at batch 1, where
+/// a plain matrix-vector product would use one.
 template <typename T>
 class LSTMStepper {
  public:
   explicit LSTMStepper(const LSTM<T>& lstm)
-      : m_weight_hh(lstm.weight_hh().value()),
-        m_weight_ih_t(lstm.weight_ih().value().matrix().transpose()),
-        m_bias(lstm.bias_ih().value().vec() + lstm.bias_hh().value().vec()) {}
+      : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_bounds(slice_bounds(m_hidden)) {
+    const int64_t H = m_hidden, G = 4 * H;
+    const auto W_hh = lstm.weight_hh().value().matrix();
+    const auto W_ih = lstm.weight_ih().value().matrix();
+    const auto b = (lstm.bias_ih().value().vec() + lstm.bias_hh().value().vec()).eval();
+    std::vector<int64_t> from;  // from[to]: the PyTorch-order gate row that goes to row `to`
+    for (size_t s = 0; s + 1 < m_bounds.size(); ++s)
+      for (int64_t g = 0; g < 4; ++g)
+        for (int64_t j = m_bounds[s]; j < m_bounds[s + 1]; ++j) from.push_back(g * H + j);
+    const MatrixRM<T> W_ih_t = W_ih.transpose();
+    m_weight_hh.resize(G, H);
+    m_weight_ih_t.resize(m_input, G);
+    m_bias.resize(G);
+    for (int64_t to = 0; to < G; ++to) {
+      m_weight_hh.row(to) = W_hh.row(from[size_t(to)]);
+      m_bias[to] = b[from[size_t(to)]];
+    }
+    for (int64_t k = 0; k < m_input; ++k)
+      for (int64_t to = 0; to < G; ++to) m_weight_ih_t(k, to) = W_ih_t(k, from[size_t(to)]);
+  }
 
-  int64_t input_size() const { return m_weight_ih_t.rows(); }
-  int64_t hidden_size() const { return m_weight_hh.dim(1); }
+  int64_t input_size() const { return m_input; }
+  int64_t hidden_size() const { return m_hidden; }
 
-  /// Advance `state` (B rows) by one step with inputs tokens[b] in [0, I) or NO_INPUT.
+  /// Advance `state` (B rows) by one step with inputs tokens[b] in [0, I) or
+  /// NO_INPUT. The new h and c are swapped into `state` (no copy).
   void step(const int32_t* tokens, LSTMState<T>& state) {
-    const int64_t B = state.h.dim(0), H = hidden_size(), I = input_size();
+    const int64_t B = state.h.dim(0), H = hidden_size(), I = input_size(), G = 4 * H;
     DEEPGEN_CHECK(state.h.shape() == (Shape{B, H}) && state.c.shape() == (Shape{B, H}),
                   "LSTMStepper::step: state must be (B, ", H, ") but h is ", state.h.shape(), " and c is ",
                   state.c.shape());
     for (int64_t b = 0; b < B; ++b)
       DEEPGEN_CHECK(tokens[b] == NO_INPUT || (tokens[b] >= 0 && tokens[b] < I), "LSTMStepper::step: token ",
                     tokens[b], " of row ", b, " is out of range [0, ", I, ")");
-    if (m_act.shape() != Shape{B, 4 * H}) m_act = Tensor<T>::uninitialized(Shape{B, 4 * H});
-    m_h_prev = state.h;
-    m_c_prev = state.c;
-    deepgen::detail::StepInput<T> in;
-    in.tokens = tokens;
-    in.token_stride = 1;
-    in.weight_ih_t = m_weight_ih_t.data();
-    deepgen::detail::lstm_step_forward<T>(in, m_h_prev.data(), m_c_prev.data(), m_weight_hh.matrix(),
-                                          m_bias.data(), m_act.data(), state.c.data(), state.h.data(), B, H);
+    if (m_act.shape() != Shape{B, G}) {
+      m_act = Tensor<T>::uninitialized(Shape{B, G});
+      m_h_next = Tensor<T>::uninitialized(Shape{B, H});
+      m_c_next = Tensor<T>::uninitialized(Shape{B, H});
+    }
+    const Eigen::Map<const MatrixRM<T>> h_prev(state.h.data(), B, H);
+    const T* c_prev = state.c.data();
+    const int64_t slices = int64_t(m_bounds.size()) - 1;
+    DEEPGEN_PARALLEL_FOR
+    for (int64_t s = 0; s < slices; ++s) {
+      const int64_t j0 = m_bounds[size_t(s)], n = m_bounds[size_t(s) + 1] - j0;
+      deepgen::detail::StridedMap<T> A(m_act.data() + 4 * j0, B, 4 * n, Eigen::OuterStride<>(G));
+      A.noalias() = h_prev * m_weight_hh.middleRows(4 * j0, 4 * n).transpose();  // (1)
+      A.rowwise() += m_bias.segment(4 * j0, 4 * n).transpose();
+      for (int64_t b = 0; b < B; ++b)
+        if (tokens[b] != NO_INPUT) A.row(b) += m_weight_ih_t.row(tokens[b]).segment(4 * j0, 4 * n);
+      deepgen::detail::lstm_gates_forward<T>(A.data(), G, c_prev + j0, m_c_next.data() + j0,
+                                             m_h_next.data() + j0, H, B, n);
+    }
+    std::swap(state.h, m_h_next);
+    std::swap(state.c, m_c_next);
   }
 
  private:
-  Tensor<T> m_weight_hh;
-  MatrixRM<T> m_weight_ih_t;  // (I, 4H): a token selects one contiguous row
-  VectorX<T> m_bias;
-  Tensor<T> m_act, m_h_prev, m_c_prev;
+  // Unit boundaries of the slices: one per thread, multiples of 16 units
+  // (whole cache lines), at least 64 units each.
+  static std::vector<int64_t> slice_bounds(int64_t H) {
+    int64_t slices = 1;
+#if defined(_OPENMP)
+    slices = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), H / 64));
+#endif
+    std::vector<int64_t> bounds{0};
+    for (int64_t s = 1; s < slices; ++s) bounds.push_back(std::min(H, (H * s / slices + 8) / 16 * 16));
+    bounds.push_back(H);
+    return bounds;
+  }
+
+  int64_t m_hidden, m_input;
+  std::vector<int64_t> m_bounds;
+  MatrixRM<T> m_weight_hh;    // (4H, H), rows in slice order: [i | f | g | o] of each slice's units
+  MatrixRM<T> m_weight_ih_t;  // (I, 4H), columns in the same order: a token selects one row
+  VectorX<T> m_bias;          // b_ih + b_hh, same order
+  Tensor<T> m_act, m_h_next, m_c_next;
 };
 
 /// One LSTM step (h, c) → (h', c'), PyTorch's nn.LSTMCell. Parameter names:

@@ -70,6 +70,25 @@ struct StepInput {
   const T* weight_ih_t = nullptr;
 };
 
+/// Equations (2)–(4) for B rows of n units: A (B, 4n, row stride lda) holds
+/// the pre-activations [i | f | g | o] and is activated in place; c_prev, c
+/// and h are (B, n) with row stride ldc (a slice of wider rows is allowed).
+template <typename T>
+void lstm_gates_forward(T* act, int64_t lda, const T* c_prev, T* c, T* h, int64_t ldc, int64_t B, int64_t n) {
+  StridedMap<T> A(act, B, 4 * n, Eigen::OuterStride<>(lda));
+  auto I = A.leftCols(n).array();
+  auto F = A.middleCols(n, n).array();
+  auto Gt = A.middleCols(2 * n, n).array();
+  auto O = A.rightCols(n).array();
+  I = I.logistic();  // (2)
+  F = F.logistic();
+  Gt = Gt.tanh();
+  O = O.logistic();
+  StridedMap<T> C(c, B, n, Eigen::OuterStride<>(ldc));
+  C.array() = F * ConstStridedMap<T>(c_prev, B, n, Eigen::OuterStride<>(ldc)).array() + I * Gt;  // (3)
+  StridedMap<T>(h, B, n, Eigen::OuterStride<>(ldc)).array() = O * C.array().tanh();             // (4)
+}
+
 /// One LSTM step on the CPU for B rows, equations (1)–(4).
 /// bias: b_ih + b_hh (4H); act: (B, 4H) activated gates out; c, h: (B, H) out.
 template <typename T>
@@ -86,17 +105,7 @@ void lstm_step_forward(const StepInput<T>& in, const T* h_prev, const T* c_prev,
       const int32_t k = in.tokens[b * in.token_stride];
       if (k != NO_INPUT) A.row(b) += Eigen::Map<const VectorX<T>>(in.weight_ih_t + k * G, G).transpose();
     }
-  auto I = A.leftCols(H).array();
-  auto F = A.middleCols(H, H).array();
-  auto Gt = A.middleCols(2 * H, H).array();
-  auto O = A.rightCols(H).array();
-  I = I.logistic();  // (2)
-  F = F.logistic();
-  Gt = Gt.tanh();
-  O = O.logistic();
-  Eigen::Map<MatrixRM<T>> C(c, B, H);
-  C.array() = F * Eigen::Map<const MatrixRM<T>>(c_prev, B, H).array() + I * Gt;  // (3)
-  Eigen::Map<MatrixRM<T>>(h, B, H).array() = O * C.array().tanh();               // (4)
+  lstm_gates_forward<T>(act, G, c_prev, c, h, H, B, H);
 }
 
 /// Backward of one step for B rows. act: the step's gates; c_prev, c: (B, H);

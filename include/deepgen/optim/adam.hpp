@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../detail/math.hpp"
+#include "../detail/parallel.hpp"
 #include "../nn/module.hpp"
 
 namespace deepgen::optim {
@@ -59,18 +60,34 @@ class Adam {
     const T b1 = T(m_opt.beta1), b2 = T(m_opt.beta2);
     const T step_size = T(m_opt.lr / (1.0 - std::pow(m_opt.beta1, double(m_step))));
     const T inv_bc2_sqrt = T(1.0 / std::sqrt(1.0 - std::pow(m_opt.beta2, double(m_step))));
+    const T eps = T(m_opt.eps), wd = T(m_opt.weight_decay);
     for (size_t i = 0; i < m_params.size(); ++i) {
       Var<T>& p = m_params[i].second;
-      Tensor<T>& value = p.value();
-      const Tensor<T>& grad = p.grad();
-      for (int64_t k = 0; k < value.numel(); ++k)
-        detail::adam_update(&value[k], grad[k], &m_m[i][k], &m_v[i][k], b1, b2, T(m_opt.eps),
-                            T(m_opt.weight_decay), step_size, inv_bc2_sqrt);
+      T* value = p.value().data();
+      const T* grad = p.grad().data();
+      T* m = m_m[i].data();
+      T* v = m_v[i].data();
+      // One pass over memory: each chunk's four arrays are read once and
+      // three written once, while Eigen vectorises (1)–(4) within the chunk.
+      deepgen::detail::parallel_chunks(p.value().numel(), [&](int64_t b, int64_t e) {
+        using A = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+        const int64_t n = e - b;
+        A P(value + b, n), M(m + b, n), V(v + b, n);
+        const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> G0(grad + b, n);
+        const auto G = (G0 + wd * P).eval();
+        M = b1 * M + (T(1) - b1) * G;
+        V = b2 * V + (T(1) - b2) * G * G;
+        P -= step_size * M / (V.sqrt() * inv_bc2_sqrt + eps);
+      });
     }
   }
 
   void zero_grad() {
-    for (auto& [name, p] : m_params) p.zero_grad();
+    for (auto& [name, p] : m_params) {
+      if (p.node().grad.empty()) continue;
+      T* g = p.grad().data();
+      deepgen::detail::parallel_chunks(p.grad().numel(), [g](int64_t b, int64_t e) { std::fill(g + b, g + e, T(0)); });
+    }
   }
 
   double lr() const { return m_opt.lr; }

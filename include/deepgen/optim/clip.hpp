@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
+#include "../detail/parallel.hpp"
 #include "../nn/module.hpp"
 
 namespace deepgen::optim {
@@ -15,8 +17,19 @@ namespace deepgen::optim {
 /// the first parameter whose gradient holds NaN or inf.
 template <typename T>
 double global_grad_norm(const nn::NamedParameters<T>& params) {
+  // Chunk sums in double, added in chunk order: the same bits on any thread count.
   double sq = 0;
-  for (const auto& [name, p] : params) sq += p.grad().vec().template cast<double>().squaredNorm();
+  std::vector<double> partial;
+  for (const auto& [name, p] : params) {
+    const T* g = p.grad().data();
+    const int64_t n = p.grad().numel();
+    partial.assign(size_t((n + deepgen::detail::PARALLEL_CHUNK - 1) / deepgen::detail::PARALLEL_CHUNK), 0.0);
+    deepgen::detail::parallel_chunks(n, [&](int64_t b, int64_t e) {
+      partial[size_t(b / deepgen::detail::PARALLEL_CHUNK)] =
+          Eigen::Map<const VectorX<T>>(g + b, e - b).template cast<double>().squaredNorm();
+    });
+    for (double s : partial) sq += s;
+  }
   const double norm = std::sqrt(sq);
   if (!std::isfinite(norm)) {
     for (const auto& [name, p] : params)
@@ -37,7 +50,10 @@ double clip_grad_norm(const nn::NamedParameters<T>& params, double max_norm) {
   if (factor < 1)
     for (const auto& [name, p] : params) {
       Var<T> q = p;
-      q.grad().vec() *= T(factor);
+      T* g = q.grad().data();
+      deepgen::detail::parallel_chunks(q.grad().numel(), [g, factor](int64_t b, int64_t e) {
+        Eigen::Map<VectorX<T>>(g + b, e - b) *= T(factor);
+      });
     }
   return norm;
 }
