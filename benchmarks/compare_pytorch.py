@@ -169,7 +169,10 @@ def run_torch(name, threads, malloc, repeats):
         env.pop(k, None)
     if malloc:
         env.update(MALLOC_ENV)
-    env["OMP_NUM_THREADS"] = str(threads)
+    # No OMP_NUM_THREADS: OpenBLAS (pthreads) would read it too, and PyTorch's
+    # matrix products here run on OpenBLAS with its own two threads.
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.pop(k, None)
     out = subprocess.run([sys.executable, __file__, "--worker", name, "--threads", str(threads),
                           "--repeats", str(repeats)], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -4,6 +4,8 @@
 #include <deepgen/ops/matmul.hpp>
 #include <deepgen/ops/reduce.hpp>
 
+#include <cmath>
+
 #include "support/gradcheck.hpp"
 
 using namespace deepgen;
@@ -34,6 +36,40 @@ TEST_CASE("autograd: leaves accumulate across backward calls until zero_grad", "
   CHECK(x.grad()[0] == 6);
   x.zero_grad();
   CHECK(x.grad()[0] == 0);
+}
+
+TEST_CASE("autograd: lazy zeros — assign after zero_grad, add otherwise, through GEMM ops", "[autograd]") {
+  // linear and matmul write a zeroed gradient by assignment (no memset) and
+  // add to a live one; zero_grad only marks. Poison the buffers to prove the
+  // stale contents never leak into a result.
+  V x(Tensor<double>({2, 3}, {1, 2, 3, -1, 0.5, 2}), true);
+  V w(Tensor<double>({2, 3}, {0.5, -1, 2, 1, 1, -0.5}), true);
+  V m(Tensor<double>({3, 2}, {1, 0, 0, 1, 2, -1}), true);
+  auto loss = [&] { return add(sum(linear(x, w)), sum(matmul(x, m))); };
+  backward(loss());
+  const Tensor<double> w_once = w.grad(), x_once = x.grad(), m_once = m.grad();
+  backward(loss());  // accumulates: twice the gradient
+  for (int64_t i = 0; i < 6; ++i) {
+    CHECK(w.grad()[i] == 2 * w_once[i]);
+    CHECK(x.grad()[i] == 2 * x_once[i]);
+    CHECK(m.grad()[i] == 2 * m_once[i]);
+  }
+  for (V* v : {&x, &w, &m}) {
+    v->grad().fill(std::nan(""));  // stale contents a lazy zero must never read
+    v->zero_grad();
+  }
+  backward(loss());
+  for (int64_t i = 0; i < 6; ++i) {
+    CHECK(w.grad()[i] == w_once[i]);
+    CHECK(x.grad()[i] == x_once[i]);
+    CHECK(m.grad()[i] == m_once[i]);
+  }
+  // A zeroed leaf that no backward wrote reads as zeros, not as stale values.
+  V unused(Tensor<double>({2}, {1, 1}), true);
+  unused.grad().fill(std::nan(""));
+  unused.zero_grad();
+  CHECK(unused.grad()[0] == 0);
+  CHECK(unused.grad()[1] == 0);
 }
 
 TEST_CASE("autograd: no-grad scope records nothing", "[autograd]") {

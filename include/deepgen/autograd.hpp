@@ -12,6 +12,15 @@
 // before its closure runs. Leaves (parameters, inputs) accumulate across calls
 // until zero_grad(), as in PyTorch; intermediate gradients start from zero on
 // every backward().
+//
+// "Zero" is lazy: zero_grad() and the start of backward() only mark a
+// gradient as zero (its buffer is kept, contents stale). The first op to write
+// it then assigns instead of adding (detail::write_grad): a weight gradient
+// is one GEMM written straight into the buffer, with no memset before it and
+// no read of zeros inside it; that is tens of MiB per step for the
+// lecture-shaped VAE. Anything that reads a gradient through grad() or
+// accumulate_grad(), and every backward closure, sees real zeros, written at
+// that moment.
 #pragma once
 
 #include <functional>
@@ -22,6 +31,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "detail/parallel.hpp"
 #include "tensor.hpp"
 
 namespace deepgen {
@@ -59,11 +69,25 @@ struct Node {
   std::function<void(Node&)> backward_fn;
   const char* op = "leaf";
 
+  /// True while `grad` counts as all zeros whatever its buffer holds.
+  bool grad_is_zero = false;
+
   bool is_leaf() const { return !backward_fn; }
-  /// The gradient buffer, allocated (zero) on first use.
+  /// The gradient buffer with real contents (zeros if nothing was written
+  /// since it was last marked zero), allocated on first use.
   Tensor<T>& grad_buffer() {
-    if (grad.shape() != value.shape()) grad = Tensor<T>(value.shape());
+    if (grad.shape() != value.shape()) {
+      grad = Tensor<T>(value.shape());
+    } else if (grad_is_zero) {
+      T* g = grad.data();
+      detail::parallel_chunks(grad.numel(), [g](int64_t b, int64_t e) { std::fill(g + b, g + e, T(0)); });
+    }
+    grad_is_zero = false;
     return grad;
+  }
+  /// Mark the gradient zero without touching its buffer (see the top of this header).
+  void mark_grad_zero() {
+    if (!grad.empty()) grad_is_zero = true;
   }
 };
 
@@ -88,7 +112,7 @@ class Var {
   const Tensor<T>& grad() const { return node().grad_buffer(); }
   Tensor<T>& grad() { return node().grad_buffer(); }
   void zero_grad() {
-    if (m_node && !m_node->grad.empty()) m_node->grad.set_zero();
+    if (m_node) m_node->mark_grad_zero();
   }
   const char* op() const { return node().op; }
 
@@ -124,6 +148,23 @@ template <typename T, typename F>
 void accumulate_grad(const std::shared_ptr<Node<T>>& parent, F&& add) {
   if (parent && parent->requires_grad) add(parent->grad_buffer());
 }
+
+/// Contribute to a parent's gradient: `assign(g)` must overwrite every
+/// element of g (the parent's gradient was zero: no memset, no read of it),
+/// `add(g)` adds to what g holds. Only if the parent wants a gradient.
+template <typename T, typename Assign, typename Add>
+void write_grad(const std::shared_ptr<Node<T>>& parent, Assign&& assign, Add&& add) {
+  if (!parent || !parent->requires_grad) return;
+  if (parent->grad.shape() != parent->value.shape()) {
+    parent->grad = Tensor<T>::uninitialized(parent->value.shape());
+    assign(parent->grad);
+  } else if (parent->grad_is_zero) {
+    assign(parent->grad);
+  } else {
+    add(parent->grad);
+  }
+  parent->grad_is_zero = false;
+}
 }  // namespace detail
 
 /// Backpropagate from a scalar (one-element) loss: every leaf that requires a
@@ -150,10 +191,19 @@ void backward(const Var<T>& loss) {
     }
   }
   for (Node<T>* n : order)
-    if (!n->is_leaf()) n->grad_buffer().set_zero();
+    if (!n->is_leaf()) {
+      if (n->grad.shape() != n->value.shape()) n->grad = Tensor<T>::uninitialized(n->value.shape());
+      n->grad_is_zero = true;
+    }
   loss.node().grad_buffer().fill(T(1));
   for (auto it = order.rbegin(); it != order.rend(); ++it)
-    if (!(*it)->is_leaf()) (*it)->backward_fn(**it);
+    if (!(*it)->is_leaf()) {
+      // A gradient no use wrote is zero; it still runs, since a multi-output
+      // op (the LSTM's output, h_n, c_n) may do its parents' work in a node
+      // whose own output gradient is zero.
+      (*it)->grad_buffer();
+      (*it)->backward_fn(**it);
+    }
 }
 
 }  // namespace deepgen

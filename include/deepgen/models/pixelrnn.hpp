@@ -129,14 +129,15 @@ class PixelRNN : public nn::Module<T> {
     Tensor<T> logits(Shape{B, K});
     const auto W = m_fc.weight().value().matrix();
     const auto bias = m_fc.bias().value().vec().transpose();
+    auto L = logits.matrix();
+    L.noalias() = state.h.matrix() * W.transpose();
+    L.rowwise() += bias;
     for (int64_t t = keep; t < P; ++t) {
-      logits.matrix().noalias() = state.h.matrix() * W.transpose();
-      logits.matrix().rowwise() += bias;
       for (int64_t b = 0; b < B; ++b) {
         next[b] = sample_logits(logits.data() + b * K, K, sampling, rngs[b], probs);
         out.at(b, t) = next[b];
       }
-      if (t + 1 < P) stepper.step(next.data(), state);
+      if (t + 1 < P) stepper.step(next.data(), state, W, bias.transpose(), L);  // and the next logits
     }
     return out;
   }

@@ -139,7 +139,32 @@ class LSTMStepper {
 
   /// Advance `state` (B rows) by one step with inputs tokens[b] in [0, I) or
   /// NO_INPUT. The new h and c are swapped into `state` (no copy).
-  void step(const int32_t* tokens, LSTMState<T>& state) {
+  void step(const int32_t* tokens, LSTMState<T>& state) { step_impl(tokens, state, nullptr); }
+
+  /// The same step, then logits = h'·W_outᵀ + b_out (B, K) for the new h, in
+  /// the same parallel region: each thread projects a share of the K outputs
+  /// once every slice of h' is written (one barrier, no second fork/join).
+  /// This is the sampler's inner loop; at batch 1 the projection otherwise
+  /// runs on one core beside an idle one.
+  void step(const int32_t* tokens, LSTMState<T>& state, const Eigen::Ref<const MatrixRM<T>>& weight_out,
+            const Eigen::Ref<const VectorX<T>>& bias_out, Eigen::Ref<MatrixRM<T>> logits) {
+    DEEPGEN_CHECK(weight_out.cols() == hidden_size() && bias_out.size() == weight_out.rows() &&
+                      logits.rows() == state.h.dim(0) && logits.cols() == weight_out.rows(),
+                  "LSTMStepper::step: projection (", weight_out.rows(), ", ", weight_out.cols(), ") + bias (",
+                  bias_out.size(), ") into logits (", logits.rows(), ", ", logits.cols(),
+                  ") does not fit hidden size ", hidden_size(), " and batch ", state.h.dim(0));
+    const Projection p{&weight_out, &bias_out, &logits};
+    step_impl(tokens, state, &p);
+  }
+
+ private:
+  struct Projection {
+    const Eigen::Ref<const MatrixRM<T>>* weight;
+    const Eigen::Ref<const VectorX<T>>* bias;
+    Eigen::Ref<MatrixRM<T>>* logits;
+  };
+
+  void step_impl(const int32_t* tokens, LSTMState<T>& state, const Projection* proj) {
     const int64_t B = state.h.dim(0), H = hidden_size(), I = input_size(), G = 4 * H;
     DEEPGEN_CHECK(state.h.shape() == (Shape{B, H}) && state.c.shape() == (Shape{B, H}),
                   "LSTMStepper::step: state must be (B, ", H, ") but h is ", state.h.shape(), " and c is ",
@@ -154,23 +179,41 @@ class LSTMStepper {
     }
     const Eigen::Map<const MatrixRM<T>> h_prev(state.h.data(), B, H);
     const T* c_prev = state.c.data();
-    const int64_t slices = int64_t(m_bounds.size()) - 1;
-    DEEPGEN_PARALLEL_FOR
-    for (int64_t s = 0; s < slices; ++s) {
-      const int64_t j0 = m_bounds[size_t(s)], n = m_bounds[size_t(s) + 1] - j0;
-      deepgen::detail::StridedMap<T> A(m_act.data() + 4 * j0, B, 4 * n, Eigen::OuterStride<>(G));
-      A.noalias() = h_prev * m_weight_hh.middleRows(4 * j0, 4 * n).transpose();  // (1)
-      A.rowwise() += m_bias.segment(4 * j0, 4 * n).transpose();
-      for (int64_t b = 0; b < B; ++b)
-        if (tokens[b] != NO_INPUT) A.row(b) += m_weight_ih_t.row(tokens[b]).segment(4 * j0, 4 * n);
-      deepgen::detail::lstm_gates_forward<T>(A.data(), G, c_prev + j0, m_c_next.data() + j0,
-                                             m_h_next.data() + j0, H, B, n);
+    const int slices = int(m_bounds.size()) - 1;
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(slices)
+#endif
+    {
+      int tid = 0, threads = 1;
+#if defined(_OPENMP)
+      tid = omp_get_thread_num();
+      threads = omp_get_num_threads();
+#endif
+      for (int s = tid; s < slices; s += threads) {
+        const int64_t j0 = m_bounds[size_t(s)], n = m_bounds[size_t(s) + 1] - j0;
+        deepgen::detail::StridedMap<T> A(m_act.data() + 4 * j0, B, 4 * n, Eigen::OuterStride<>(G));
+        A.noalias() = h_prev * m_weight_hh.middleRows(4 * j0, 4 * n).transpose();  // (1)
+        A.rowwise() += m_bias.segment(4 * j0, 4 * n).transpose();
+        for (int64_t b = 0; b < B; ++b)
+          if (tokens[b] != NO_INPUT) A.row(b) += m_weight_ih_t.row(tokens[b]).segment(4 * j0, 4 * n);
+        deepgen::detail::lstm_gates_forward<T>(A.data(), G, c_prev + j0, m_c_next.data() + j0,
+                                               m_h_next.data() + j0, H, B, n);
+      }
+      if (proj) {
+#if defined(_OPENMP)
+#pragma omp barrier
+#endif
+        const auto& W = *proj->weight;
+        const int64_t K = W.rows(), k0 = K * tid / threads, nk = K * (tid + 1) / threads - k0;
+        auto out = proj->logits->middleCols(k0, nk);
+        out.noalias() = Eigen::Map<const MatrixRM<T>>(m_h_next.data(), B, H) * W.middleRows(k0, nk).transpose();
+        out.rowwise() += proj->bias->segment(k0, nk).transpose();
+      }
     }
     std::swap(state.h, m_h_next);
     std::swap(state.c, m_c_next);
   }
 
- private:
   // Unit boundaries of the slices: one per thread, multiples of 16 units
   // (whole cache lines), at least 64 units each.
   static std::vector<int64_t> slice_bounds(int64_t H) {

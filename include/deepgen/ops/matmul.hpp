@@ -19,14 +19,18 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
                 sa, " and ", sb);
   DEEPGEN_CHECK(sa[1] == sb[0], "matmul: inner dimensions differ: ", sa, " · ", sb, " (", sa[1], " != ", sb[0],
                 "); transpose or reshape one operand");
-  Tensor<T> out(Shape{sa[0], sb[1]});
+  Tensor<T> out = Tensor<T>::uninitialized(Shape{sa[0], sb[1]});
   out.matrix().noalias() = a.value().matrix() * b.value().matrix();
   return Var<T>::make(std::move(out), {a, b}, [](Node<T>& self) {
     const auto& A = self.parents[0];
     const auto& B = self.parents[1];
     const auto dC = self.grad.matrix();
-    detail::accumulate_grad(A, [&](Tensor<T>& dA) { dA.matrix().noalias() += dC * B->value.matrix().transpose(); });
-    detail::accumulate_grad(B, [&](Tensor<T>& dB) { dB.matrix().noalias() += A->value.matrix().transpose() * dC; });
+    detail::write_grad(
+        A, [&](Tensor<T>& dA) { dA.matrix().noalias() = dC * B->value.matrix().transpose(); },
+        [&](Tensor<T>& dA) { dA.matrix().noalias() += dC * B->value.matrix().transpose(); });
+    detail::write_grad(
+        B, [&](Tensor<T>& dB) { dB.matrix().noalias() = A->value.matrix().transpose() * dC; },
+        [&](Tensor<T>& dB) { dB.matrix().noalias() += A->value.matrix().transpose() * dC; });
   }, "matmul");
 }
 
@@ -44,7 +48,7 @@ Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias = Var<T>
                   " but has shape ", bias.shape());
   std::vector<int64_t> dims = sx.dims();
   dims.back() = sw[0];
-  Tensor<T> out{Shape(dims)};
+  Tensor<T> out = Tensor<T>::uninitialized(Shape(dims));
   auto Y = out.matrix();
   Y.noalias() = x.value().matrix() * weight.value().matrix().transpose();
   if (bias.defined()) Y.rowwise() += bias.value().vec().transpose();
@@ -52,8 +56,12 @@ Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias = Var<T>
     const auto dY = self.grad.matrix();
     const auto& X = self.parents[0];
     const auto& W = self.parents[1];
-    detail::accumulate_grad(X, [&](Tensor<T>& dX) { dX.matrix().noalias() += dY * W->value.matrix(); });
-    detail::accumulate_grad(W, [&](Tensor<T>& dW) { dW.matrix().noalias() += dY.transpose() * X->value.matrix(); });
+    detail::write_grad(
+        X, [&](Tensor<T>& dX) { dX.matrix().noalias() = dY * W->value.matrix(); },
+        [&](Tensor<T>& dX) { dX.matrix().noalias() += dY * W->value.matrix(); });
+    detail::write_grad(
+        W, [&](Tensor<T>& dW) { dW.matrix().noalias() = dY.transpose() * X->value.matrix(); },
+        [&](Tensor<T>& dW) { dW.matrix().noalias() += dY.transpose() * X->value.matrix(); });
     if (self.parents.size() > 2)
       detail::accumulate_grad(self.parents[2], [&](Tensor<T>& db) { db.vec() += dY.colwise().sum().transpose(); });
   }, "linear");

@@ -83,11 +83,7 @@ class Adam {
   }
 
   void zero_grad() {
-    for (auto& [name, p] : m_params) {
-      if (p.node().grad.empty()) continue;
-      T* g = p.grad().data();
-      deepgen::detail::parallel_chunks(p.grad().numel(), [g](int64_t b, int64_t e) { std::fill(g + b, g + e, T(0)); });
-    }
+    for (auto& [name, p] : m_params) p.zero_grad();
   }
 
   double lr() const { return m_opt.lr; }
