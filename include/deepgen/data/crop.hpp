@@ -25,28 +25,14 @@
 #include "../error.hpp"
 #include "../io/rgb_image.hpp"
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpragmas"
-#endif
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#endif
+#include "../detail/stb_begin.hpp"
 #if !defined(STBIR_INCLUDE_STB_IMAGE_RESIZE_H)
 #define STB_IMAGE_RESIZE_STATIC
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #include <stb/stb_image_resize.h>
 #undef STB_IMAGE_RESIZE_IMPLEMENTATION
 #endif
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "../detail/stb_end.hpp"
 
 namespace deepgen {
 namespace data {

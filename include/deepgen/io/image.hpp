@@ -23,20 +23,7 @@
 #include "../error.hpp"
 #include "rgb_image.hpp"
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpragmas"
-#endif
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wtype-limits"
-#endif
+#include "../detail/stb_begin.hpp"
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -47,9 +34,7 @@
 #include <stb/stb_image.h>
 #undef STB_IMAGE_IMPLEMENTATION
 #endif
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "../detail/stb_end.hpp"
 
 namespace deepgen {
 namespace io {
