@@ -183,7 +183,7 @@ def setting_name(threads, malloc):
 
 
 def run_deepgen(binary, names, repetitions):
-    filt = "|".join("^" + WORKLOADS[n][0].replace("/", "/") + "(/|$)" for n in names)
+    filt = "|".join("^" + WORKLOADS[n][0] + "(/|$)" for n in names)
     out = subprocess.run([binary, f"--benchmark_filter={filt}", "--benchmark_format=json",
                           f"--benchmark_repetitions={repetitions}"], capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
