@@ -21,11 +21,11 @@
 // formulas are next to each benchmark. benchmarks/compare_pytorch.py runs this
 // binary beside the same workloads in PyTorch.
 #include <deepgen/deepgen.hpp>
+#include <deepgen/memory.hpp>
 #include <deepgen/models/pixelrnn.hpp>
 #include <deepgen/models/vae.hpp>
 
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 using namespace deepgen;
 
@@ -185,8 +185,7 @@ DEEPGEN_BENCH(BM_gemm)->Arg(2048)->Unit(benchmark::kMillisecond);
 int main(int argc, char** argv) {
   // Keep freed memory in the process, as the example programs do: a fresh
   // multi-MiB buffer otherwise costs page faults on every step.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -20,6 +20,7 @@
 // --resume continues exactly where the last checkpoint was taken.
 #include <deepgen/data/pokemon.hpp>
 #include <deepgen/deepgen.hpp>
+#include <deepgen/memory.hpp>
 #include <deepgen/io/checkpoint.hpp>
 #include <deepgen/io/png.hpp>
 
@@ -34,7 +35,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <malloc.h>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -259,8 +259,7 @@ int sample(const std::string& dir, const std::string& weights, int count, double
 int main(int argc, char** argv) {
   // Keep freed memory in the process: a fresh multi-MiB buffer otherwise
   // costs page faults on every training step (DESIGN.md, "Where speed comes from").
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  keep_freed_memory();
 
   CLI::App app{"PixelRNN on the Pokémon sprites: train, eval, complete, sample"};
   app.require_subcommand(1);

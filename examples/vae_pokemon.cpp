@@ -27,6 +27,7 @@
 // in the epoch, so --resume continues exactly where the last one was taken.
 #include <deepgen/data/pokemon.hpp>
 #include <deepgen/deepgen.hpp>
+#include <deepgen/memory.hpp>
 #include <deepgen/io/checkpoint.hpp>
 #include <deepgen/io/png.hpp>
 
@@ -43,7 +44,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <malloc.h>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -443,8 +443,7 @@ int interpolate(const std::string& dir, const std::string& weights, int64_t from
 int main(int argc, char** argv) {
   // Keep freed memory in the process: a fresh multi-MiB buffer otherwise
   // costs page faults on every training step (DESIGN.md, "Where speed comes from").
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  keep_freed_memory();
 
   CLI::App app{"Autoencoder and VAE on the Pokémon sprites: train, eval, sample, walk, reconstruct, interpolate"};
   app.require_subcommand(1);
