@@ -37,6 +37,26 @@ Var<T> add(const Var<T>& a, const Var<T>& b) {
   }, "add");
 }
 
+/// x (B, T, D) + y (B, D): row b of y added at every step of sequence b —
+/// e.g. a code's contribution to every step of a decoder's input.
+template <typename T>
+Var<T> add_per_sequence(const Var<T>& x, const Var<T>& y) {
+  const Shape& sx = x.shape();
+  DEEPGEN_CHECK(sx.rank() == 3, "add_per_sequence: x must be (B, T, D) but has shape ", sx);
+  check_shape(y.shape(), Shape{sx[0], sx[2]}, "add_per_sequence: y (one row per sequence)");
+  const int64_t B = sx[0], T_ = sx[1], D = sx[2];
+  Tensor<T> out = x.value();
+  for (int64_t b = 0; b < B; ++b)
+    out.matrix(B * T_, D).middleRows(b * T_, T_).rowwise() += y.value().matrix().row(b);
+  return Var<T>::make(std::move(out), {x, y}, [B, T_, D](Node<T>& self) {
+    detail::accumulate_grad(self.parents[0], [&](Tensor<T>& dx) { dx.vec() += self.grad.vec(); });
+    detail::accumulate_grad(self.parents[1], [&](Tensor<T>& dy) {
+      for (int64_t b = 0; b < B; ++b)
+        dy.matrix().row(b) += self.grad.matrix(B * T_, D).middleRows(b * T_, T_).colwise().sum();
+    });
+  }, "add_per_sequence");
+}
+
 /// Elementwise a ⊙ b, equal shapes.
 template <typename T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
