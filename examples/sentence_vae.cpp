@@ -83,13 +83,7 @@ Loaded load(const std::string& weights, std::string vocab_path) {
   const auto tensors = io::load_safetensors<float>(weights, &meta);
   const SentenceVAEConfig c = SentenceVAEConfig::from_parameters(tensors, weights);
   Vocabulary vocab = Vocabulary::load(vocab_path);
-  auto it = meta.find("vocab_fingerprint");
-  const std::string fingerprint = std::to_string(vocab.fingerprint());
-  DEEPGEN_CHECK(c.vocab_size == vocab.size() && (it == meta.end() || it->second == fingerprint), weights,
-                " was trained with another vocabulary: it has ", c.vocab_size, " words",
-                it == meta.end() ? std::string() : " (fingerprint " + it->second + ")", " but ", vocab_path, " has ",
-                vocab.size(), " (fingerprint ", fingerprint, "); pass the vocab.txt written next to that checkpoint "
-                "with --vocab");
+  models::check_vocabulary(c, meta, vocab, weights, vocab_path);
   Philox unused(0);
   Loaded out{Model(c, unused), std::move(vocab), meta};
   out.model.load_parameters(tensors, weights);
@@ -240,14 +234,15 @@ int train(const TrainOptions& o) {
   auto minutes_now = [&] {
     return minutes_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
   };
-  auto metadata = [&](const char* which) -> std::map<std::string, std::string> {
-    return {{"model", config.variational() ? "sentence_vae" : "language_model"}, {"which", which},
+  auto metadata = [&](const char* which) {
+    std::map<std::string, std::string> meta{{"model", config.variational() ? "sentence_vae" : "language_model"}, {"which", which},
             {"epoch", std::to_string(epoch)}, {"batch", std::to_string(next_batch)},
             {"minutes", std::to_string(minutes_now())}, {"seed", std::to_string(o.seed)},
             {"batch_size", std::to_string(o.batch)}, {"lr", std::to_string(o.lr)}, {"anneal", o.anneal},
             {"anneal_steps", std::to_string(o.anneal_steps)}, {"word_dropout", std::to_string(o.word_dropout)},
-            {"vocab_fingerprint", std::to_string(vocab.fingerprint())}, {"vocab_size", std::to_string(vocab.size())},
             {"max_length", std::to_string(max_length)}, {"best_valid_nll", std::to_string(best_nll)}};
+    meta.merge(models::vocabulary_metadata(vocab));
+    return meta;
   };
 
   bool out_of_time = false;

@@ -12,20 +12,7 @@ FIXTURES=$2
 LECTURE=$3
 WORK=$4
 rm -rf "$WORK" && mkdir -p "$WORK"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-# run_case NAME WANT_RC WANT_STDERR CMD...: exit status and a substring of stderr.
-run_case() {
-  local name=$1 want_rc=$2 want=$3
-  shift 3
-  local err rc
-  err=$("$@" 2>&1 >"$WORK/stdout")
-  rc=$?
-  if [ $rc -eq "$want_rc" ] && grep -qF -- "$want" <<<"$err"; then pass "$name"; else
-    fail "$name: exit $rc (wanted $want_rc), wanted '$want' in: $err"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 IMG=$WORK/images
 mkdir -p "$IMG"
@@ -73,5 +60,4 @@ else
   echo "skip lecture sprites: not found at $LECTURE/images40"
 fi
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+finish

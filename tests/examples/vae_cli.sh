@@ -10,32 +10,12 @@ BIN=$1
 WORK=$2
 rm -rf "$WORK" && mkdir -p "$WORK"
 export OMP_NUM_THREADS=2   # bitwise repeatability holds for a fixed thread count
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib.sh"
 
-# expect_error NAME SUBSTRING CMD...: exit status 1 and SUBSTRING on stderr.
-expect_error() {
-  local name=$1 want=$2
-  shift 2
-  local err rc
-  err=$("$@" 2>&1 >/dev/null)
-  rc=$?
-  if [ $rc -eq 1 ] && grep -qF -- "$want" <<<"$err"; then pass "$name"; else
-    fail "$name: exit $rc, wanted 1 and '$want' in: $err"; fi
-}
 
 # png_size FILE: "WIDTHxHEIGHT" from the IHDR chunk.
 png_size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
 
-# make_data DIR ROWS SIDE: a K=6 palette and ROWS images of vertical stripes with noise.
-make_data() {
-  mkdir -p "$1"
-  printf '255 255 255\n0 0 0\n200 30 30\n30 200 30\n30 30 200\n120 120 120' >"$1/colormap.txt"
-  awk -v rows="$2" -v side="$3" 'BEGIN { srand(7); for (r = 0; r < rows; r++) { line = "";
-      for (p = 0; p < side * side; p++) { v = (int(p % side / 2) + r) % 6; if (rand() < 0.1) v = int(rand() * 6);
-        line = line (p ? " " : "") v } print line } }' >"$1/pixel_color.txt"
-}
 
 D=$WORK/data
 make_data "$D" 60 5
@@ -134,5 +114,4 @@ if [ "$(strip "$WORK/straight.out" | wc -l)" -eq 3 ] &&
   pass "1 epoch + resume to 3 repeats 3 straight epochs"; else
   fail "resume:"; diff <(strip "$WORK/straight.out") <(cat <(strip "$WORK/split1.out") <(strip "$WORK/split2.out")); fi
 
-echo "$failures failure(s)"
-[ $failures -eq 0 ]
+finish

@@ -1,6 +1,7 @@
 // onehot_linear (the VAE encoder's one-hot first layer) against the dense
 // one-hot product it replaces, finite-difference gradients in double, bad
-// input; slice_columns (the VAE's mean / log-variance split).
+// input; slice_columns (the VAE's mean / log-variance split), select_steps
+// (an encoder's state after each sentence) and add_per_sequence.
 #include <deepgen/ops/matmul.hpp>
 #include <deepgen/ops/onehot_linear.hpp>
 #include <deepgen/ops/slice.hpp>
@@ -86,4 +87,27 @@ TEST_CASE("slice_columns: values, gradients of two slices that add up, bad range
                   {z});
   REQUIRE_THROWS_WITH(slice_columns(x, 2, 2), Contains("[2, 2)") && Contains("[2, 3]"));
   REQUIRE_THROWS_WITH(slice_columns(x, 0, 4), Contains("[0, 4)"));
+}
+
+TEST_CASE("select_steps: one step per sequence, gradients, bad steps", "[ops][gradcheck]") {
+  Var<double> x(random_tensor(Shape{3, 4, 2}), true);
+  const std::vector<int64_t> steps{3, 0, 2};
+  const Tensor<double> y = select_steps(x, steps).value();
+  REQUIRE(y.shape() == Shape({3, 2}));
+  for (int64_t b = 0; b < 3; ++b)
+    for (int64_t d = 0; d < 2; ++d) CHECK(y.at(b, d) == x.value().at(b, steps[size_t(b)], d));
+  check_gradients([&] { return weighted_sum(select_steps(x, steps)); }, {x});
+  REQUIRE_THROWS_WITH(select_steps(x, {0, 1}), Contains("2 steps given for 3"));
+  REQUIRE_THROWS_WITH(select_steps(x, {0, 4, 1}), Contains("step 4 of sequence 1"));
+  REQUIRE_THROWS_WITH(select_steps(Var<double>(random_tensor(Shape{3, 4})), {0, 0, 0}), Contains("(B, T, D)"));
+}
+
+TEST_CASE("add_per_sequence: a row per sequence added at every step, gradients", "[ops][gradcheck]") {
+  Var<double> x(random_tensor(Shape{2, 3, 4}), true), y(random_tensor(Shape{2, 4}), true);
+  const Tensor<double> z = add_per_sequence(x, y).value();
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t t = 0; t < 3; ++t)
+      for (int64_t d = 0; d < 4; ++d) CHECK(z.at(b, t, d) == x.value().at(b, t, d) + y.value().at(b, d));
+  check_gradients([&] { return weighted_sum(add_per_sequence(x, y)); }, {x, y});
+  REQUIRE_THROWS_WITH(add_per_sequence(x, Var<double>(random_tensor(Shape{3, 4}))), Contains("one row per sequence"));
 }

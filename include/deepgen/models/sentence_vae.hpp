@@ -108,6 +108,27 @@ struct SentenceVAEConfig {
   }
 };
 
+/// Checkpoint metadata that ties a model to its vocabulary.
+inline std::map<std::string, std::string> vocabulary_metadata(const data::Vocabulary& vocab) {
+  return {{"vocab_fingerprint", std::to_string(vocab.fingerprint())}, {"vocab_size", std::to_string(vocab.size())}};
+}
+
+/// Throws unless `vocab` (read from `vocab_source`) is the vocabulary the
+/// checkpoint `source` — its configuration and metadata — was trained with:
+/// the same size, and the same fingerprint where the metadata has one (a
+/// PyTorch-written file may not).
+inline void check_vocabulary(const SentenceVAEConfig& config, const std::map<std::string, std::string>& metadata,
+                             const data::Vocabulary& vocab, const std::string& source,
+                             const std::string& vocab_source) {
+  auto it = metadata.find("vocab_fingerprint");
+  const std::string fingerprint = std::to_string(vocab.fingerprint());
+  DEEPGEN_CHECK(config.vocab_size == vocab.size() && (it == metadata.end() || it->second == fingerprint), source,
+                " was trained with another vocabulary: it has ", config.vocab_size, " words",
+                it == metadata.end() ? std::string() : " (fingerprint " + it->second + ")", " but ", vocab_source,
+                " has ", vocab.size(), " (fingerprint ", fingerprint,
+                "); pass the vocab.txt written next to that checkpoint");
+}
+
 /// The loss of a batch as graph nodes, nats per sentence.
 template <typename T>
 struct SentenceLoss {

@@ -1,0 +1,39 @@
+# lib.sh — helpers the end-to-end CLI checks share; sourced, not run.
+#   pass NAME / fail NAME     one result line; fail counts
+#   expect_error NAME SUBSTRING CMD...   exit status 1 and SUBSTRING on stderr
+#   run_case NAME RC SUBSTRING CMD...    exit status RC and SUBSTRING on stderr;
+#                             its stdout is left in $WORK/stdout
+#   make_data DIR ROWS SIDE   a K=6 palette dataset of ROWS noisy striped images
+#   finish                    print the count; the script's exit status
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+run_case() {
+  local name=$1 want_rc=$2 want=$3
+  shift 3
+  local err rc
+  err=$("$@" 2>&1 >"$WORK/stdout")
+  rc=$?
+  if [ $rc -eq "$want_rc" ] && grep -qF -- "$want" <<<"$err"; then pass "$name"; else
+    fail "$name: exit $rc (wanted $want_rc), wanted '$want' in: $err"; fi
+}
+
+expect_error() {
+  local name=$1 want=$2
+  shift 2
+  run_case "$name" 1 "$want" "$@"
+}
+
+make_data() {
+  mkdir -p "$1"
+  printf '255 255 255\n0 0 0\n200 30 30\n30 200 30\n30 30 200\n120 120 120' >"$1/colormap.txt"
+  awk -v rows="$2" -v side="$3" 'BEGIN { srand(7); for (r = 0; r < rows; r++) { line = "";
+      for (p = 0; p < side * side; p++) { v = (int(p % side / 2) + r) % 6; if (rand() < 0.1) v = int(rand() * 6);
+        line = line (p ? " " : "") v } print line } }' >"$1/pixel_color.txt"
+}
+
+finish() {
+  echo "$failures failure(s)"
+  [ "$failures" -eq 0 ]
+}
