@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The sentence VAE end to end, from a fresh Debian machine: install (WordNet
+# included), build, extract the corpus, then train three models on it —
+#   runs/sentences/vae     the VAE with KL annealing and word dropout
+#   runs/sentences/plain   the same VAE without either (the KL collapses)
+#   runs/sentences/lm      the plain LSTM language model of the same size
+# — and print their TEST figures, reconstructions, samples and the
+# interpolations of docs/sentence_vae.md, and draw the training curves.
+#   bash scripts/sentence_vae.sh [OUT_DIR]
+# EPOCHS (default 20) and MINUTES (default 30) bound each training run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/sentences}
+EPOCHS=${EPOCHS:-20}
+MINUTES=${MINUTES:-30}
+DATA=data/sentences
+start=$(date +%s)
+bash scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPGEN_BUILD_TESTS=OFF -DDEEPGEN_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build -j"$(nproc)" --target sentence_vae make_sentence_corpus plot_training
+build/examples/make_sentence_corpus --out "$DATA"
+BIN=build/examples/sentence_vae
+train() {  # NAME ARGS...: train unless a finished run is there already
+  local name=$1
+  shift
+  if [ -s "$OUT/$name/best.safetensors" ] && [ -s "$OUT/$name/train.out" ] && grep -q '^wrote' "$OUT/$name/train.out"; then
+    echo "sentence_vae.sh: $OUT/$name is trained; delete it to train again"
+  else
+    mkdir -p "$OUT/$name"
+    $BIN train --data "$DATA" --out "$OUT/$name" --epochs "$EPOCHS" --minutes "$MINUTES" "$@" | tee "$OUT/$name/train.out"
+  fi
+}
+train vae
+train plain --anneal none --word-dropout 0
+train lm --model lm --word-dropout 0
+for name in vae plain lm; do
+  echo "$name (best validation checkpoint) on TEST: $($BIN eval --weights "$OUT/$name/best.safetensors" --data "$DATA")"
+done
+W=(--weights "$OUT/vae/best.safetensors")
+$BIN reconstruct "${W[@]}" "i went to the store to buy some groceries" "don't worry about it, she said" \
+  "the children came late to school" "he put her to the torture"
+echo "samples (codes from N(0, I), greedy):"
+$BIN sample "${W[@]}" --count 8 --seed 1
+interpolate() {
+  echo "interpolation: $1 → $2"
+  $BIN interpolate "${W[@]}" --from "$1" --to "$2" --steps 7
+}
+interpolate "i went to the store to buy some groceries" "don't worry about it, she said"
+interpolate "the children came late to school" "he was not interested in politics"
+interpolate "she wore a red dress to the party" "the river overflowed its banks"
+P=build/examples/plot_training
+$P --out "$OUT/kl.png" --x step --y train_kl --title "KL per sentence (training batches)" \
+  "$OUT/vae/steps.csv=annealing + word dropout" "$OUT/plain/steps.csv=neither"
+$P --out "$OUT/recon.png" --x step --y train_recon --title "reconstruction per sentence (training batches)" \
+  "$OUT/vae/steps.csv=VAE, annealing + word dropout" "$OUT/plain/steps.csv=VAE, neither" "$OUT/lm/steps.csv=language model"
+$P --out "$OUT/valid_nll.png" --x epoch --y valid_nll --title "validation NLL (bound) per sentence" \
+  "$OUT/vae/train_log.csv=VAE, annealing + word dropout" "$OUT/plain/train_log.csv=VAE, neither" "$OUT/lm/train_log.csv=language model"
+echo "sentence_vae.sh: done in $(( ($(date +%s) - start) / 60 )) min; models and curves in $OUT/"
