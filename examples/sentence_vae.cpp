@@ -7,9 +7,9 @@
 //                            [--feed-code] [--min-count N] [--anneal logistic|linear|none]
 //                            [--anneal-steps S] [--word-dropout P] [--clip C] [--seed S] [--resume]
 //   sentence_vae eval        --weights FILE (--data DIR | --sentences FILE) [--samples S]
-//   sentence_vae reconstruct --weights FILE [--beam W] SENTENCE...
-//   sentence_vae sample      --weights FILE [--count N] [--temperature T] [--beam W] [--seed S]
-//   sentence_vae interpolate --weights FILE --from SENTENCE --to SENTENCE [--steps N] [--beam W]
+//   sentence_vae reconstruct --weights FILE [--beam W] [--no-unk] SENTENCE...
+//   sentence_vae sample      --weights FILE [--count N] [--temperature T] [--beam W] [--no-unk] [--seed S]
+//   sentence_vae interpolate --weights FILE --from SENTENCE --to SENTENCE [--steps N] [--beam W] [--no-unk]
 //
 // DIR holds train.txt, valid.txt, test.txt (make_sentence_corpus). Training
 // writes OUT/vocab.txt, OUT/model.safetensors (+ .optim, every epoch, for
@@ -105,11 +105,17 @@ data::TokenIds encode_input(const Loaded& m, const std::string& text) {
 
 /// Decode codes (B, D) (or `count` sentences of a language model): greedy or
 /// sampled word by word, or beam search when beam > 1.
-std::vector<std::string> decode(const Loaded& m, const Tensor<float>& codes, int64_t count, double temperature,
-                                int64_t beam, uint64_t seed) {
+struct Decoding {
+  double temperature = 0;  ///< 0: the likeliest word at each step
+  int64_t beam = 1;        ///< > 1: beam search
+  bool allow_unk = true;
+  uint64_t seed = 1;
+};
+
+std::vector<std::string> decode(const Loaded& m, const Tensor<float>& codes, int64_t count, const Decoding& d) {
   std::vector<std::string> out;
-  if (beam > 1) {
-    DEEPGEN_CHECK(temperature == 0, "--beam searches for the likeliest sentence; it does not combine with "
+  if (d.beam > 1) {
+    DEEPGEN_CHECK(d.temperature == 0, "--beam searches for the likeliest sentence; it does not combine with "
                   "--temperature (drop one of the two)");
     const int64_t rows = m.model.variational() ? codes.dim(0) : 1;
     for (int64_t b = 0; b < rows; ++b) {
@@ -118,13 +124,14 @@ std::vector<std::string> decode(const Loaded& m, const Tensor<float>& codes, int
         code = Tensor<float>(Shape{1, codes.dim(1)});
         std::copy_n(codes.data() + b * codes.dim(1), codes.dim(1), code.data());
       }
-      out.push_back(m.vocab.decode(m.model.beam_search(code, beam, m.max_length).front().ids));
+      out.push_back(m.vocab.decode(m.model.beam_search(code, d.beam, m.max_length, d.allow_unk).front().ids));
     }
     return out;
   }
   SamplingOptions s;
-  s.temperature = temperature;
-  for (const auto& ids : m.model.generate(codes, s, m.max_length, seed, count)) out.push_back(m.vocab.decode(ids));
+  s.temperature = d.temperature;
+  for (const auto& ids : m.model.generate(codes, s, m.max_length, d.seed, count, d.allow_unk))
+    out.push_back(m.vocab.decode(ids));
   return out;
 }
 
@@ -333,36 +340,35 @@ int eval(const std::string& weights, const std::string& vocab_path, const std::s
 }
 
 int reconstruct(const std::string& weights, const std::string& vocab_path, const std::vector<std::string>& inputs,
-                int64_t beam) {
+                const Decoding& d) {
   const Loaded m = load(weights, vocab_path);
   DEEPGEN_CHECK(m.model.variational(), weights, " is a language model; it has no code to reconstruct from");
   DEEPGEN_CHECK(!inputs.empty(), "reconstruct: give at least one sentence");
   for (const std::string& text : inputs) {
     const data::TokenIds ids = encode_input(m, text);
     const Tensor<float> code = m.model.encode({ids});
-    std::printf("input: %s\nreconstruction: %s\n", m.vocab.decode(ids).c_str(), decode(m, code, 0, 0, beam, 0)[0].c_str());
+    std::printf("input: %s\nreconstruction: %s\n", m.vocab.decode(ids).c_str(), decode(m, code, 0, d)[0].c_str());
   }
   return 0;
 }
 
-int sample(const std::string& weights, const std::string& vocab_path, int64_t count, double temperature,
-           int64_t beam, uint64_t seed) {
+int sample(const std::string& weights, const std::string& vocab_path, int64_t count, const Decoding& d) {
   const Loaded m = load(weights, vocab_path);
   Tensor<float> codes;
   if (m.model.variational()) {
     codes = Tensor<float>(Shape{count, m.model.latent()});
-    Philox rng(seed, 7);
+    Philox rng(d.seed, 7);
     fill_normal(codes, rng, 0.0f, 1.0f);
-  } else if (temperature == 0 && beam <= 1) {
+  } else if (d.temperature == 0 && d.beam <= 1) {
     std::fprintf(stderr, "note: a language model decoded greedily writes the same sentence every time; pass "
                  "--temperature 1 for different ones\n");
   }
-  for (const std::string& s : decode(m, codes, count, temperature, beam, seed)) std::printf("%s\n", s.c_str());
+  for (const std::string& s : decode(m, codes, count, d)) std::printf("%s\n", s.c_str());
   return 0;
 }
 
 int interpolate(const std::string& weights, const std::string& vocab_path, const std::string& from,
-                const std::string& to, int64_t steps, int64_t beam) {
+                const std::string& to, int64_t steps, const Decoding& d) {
   DEEPGEN_CHECK(steps >= 2, "interpolate: --steps ", steps, " must be >= 2 (the two ends)");
   const Loaded m = load(weights, vocab_path);
   DEEPGEN_CHECK(m.model.variational(), weights, " is a language model; it has no code to interpolate");
@@ -373,7 +379,7 @@ int interpolate(const std::string& weights, const std::string& vocab_path, const
     const float a = float(k) / float(steps - 1);
     for (int64_t d = 0; d < D; ++d) codes.at(k, d) = (1 - a) * ends.at(0, d) + a * ends.at(1, d);
   }
-  const auto sentences = decode(m, codes, 0, 0, beam, 0);
+  const auto sentences = decode(m, codes, 0, d);
   for (int64_t k = 0; k < steps; ++k)
     std::printf("%.2f  %s\n", double(k) / double(steps - 1), sentences[size_t(k)].c_str());
   return 0;
@@ -391,9 +397,8 @@ int main(int argc, char** argv) {
   TrainOptions t;
   std::string weights, vocab_path, data_dir, sentences_path, from, to;
   std::vector<std::string> inputs;
-  int64_t samples = EVAL_SAMPLES, count = 10, beam = 1, steps = 7;
-  double temperature = 0;
-  uint64_t seed = 1;
+  int64_t samples = EVAL_SAMPLES, count = 10, steps = 7;
+  Decoding d;
 
   auto* train_cmd = app.add_subcommand("train", "train from scratch (or --resume) and checkpoint every epoch");
   train_cmd->add_option("--data", t.data, "folder with train.txt and valid.txt")->required();
@@ -434,23 +439,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   reconstruct_cmd->add_option("sentences", inputs, "sentences to reconstruct")->required();
   sample_cmd->add_option("--count", count, "sentences to draw")->capture_default_str()->check(CLI::Range(1, 100000));
-  sample_cmd->add_option("--temperature", temperature, "0: likeliest word at each step; 1: the model's distribution")
+  sample_cmd->add_option("--temperature", d.temperature, "0: likeliest word at each step; 1: the model's distribution")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  sample_cmd->add_option("--seed", seed, "random seed (codes, draws)")->capture_default_str();
+  sample_cmd->add_option("--seed", d.seed, "random seed (codes, draws)")->capture_default_str();
   interpolate_cmd->add_option("--from", from, "first sentence")->required();
   interpolate_cmd->add_option("--to", to, "last sentence")->required();
   interpolate_cmd->add_option("--steps", steps, "codes on the line, ends included")->capture_default_str()
       ->check(CLI::Range(2, 1000));
-  for (auto* c : {reconstruct_cmd, sample_cmd, interpolate_cmd})
-    c->add_option("--beam", beam, "beam width (1: greedy)")->capture_default_str()->check(CLI::Range(1, 1000));
+  for (auto* c : {reconstruct_cmd, sample_cmd, interpolate_cmd}) {
+    c->add_option("--beam", d.beam, "beam width (1: greedy)")->capture_default_str()->check(CLI::Range(1, 1000));
+    c->add_flag("!--no-unk", d.allow_unk, "never write <unk> (the rare words it stands for are left out)");
+  }
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*train_cmd) return train(t);
     if (*eval_cmd) return eval(weights, vocab_path, data_dir, sentences_path, samples);
-    if (*reconstruct_cmd) return reconstruct(weights, vocab_path, inputs, beam);
-    if (*sample_cmd) return sample(weights, vocab_path, count, temperature, beam, seed);
-    if (*interpolate_cmd) return interpolate(weights, vocab_path, from, to, steps, beam);
+    if (*reconstruct_cmd) return reconstruct(weights, vocab_path, inputs, d);
+    if (*sample_cmd) return sample(weights, vocab_path, count, d);
+    if (*interpolate_cmd) return interpolate(weights, vocab_path, from, to, steps, d);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

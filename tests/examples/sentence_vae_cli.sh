@@ -68,7 +68,7 @@ if grep -q 'warning: not in the vocabulary, read as <unk>: zebra' <<<"$out" && g
 if [ "$("$BIN" sample --weights "$V" --count 5 | wc -l)" = 5 ] &&
    [ "$("$BIN" sample --weights "$L" --count 3 --temperature 1 --seed 4 | wc -l)" = 3 ]; then pass "sample vae and lm"; else
   fail "sample"; fi
-out=$("$BIN" interpolate --weights "$V" --from "the old cat saw the dog" --to "a happy man called the child" --steps 4)
+out=$("$BIN" interpolate --weights "$V" --from "the old cat saw the dog" --to "a happy man called the child" --steps 4 --no-unk)
 if [ "$(grep -cE '^(0\.00|0\.33|0\.67|1\.00)  ' <<<"$out")" = 4 ]; then pass "interpolate"; else fail "interpolate: $out"; fi
 
 # ---- bad input ---------------------------------------------------------------------------------------

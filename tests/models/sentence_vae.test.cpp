@@ -177,6 +177,11 @@ TEST_CASE("SentenceVAE: generate gives valid words, ends at <eos> or max_length,
       CHECK(k != Vocabulary::EOS);
     }
   }
+  // allow_unk = false: never <unk>, sampled or in beam search.
+  for (const TokenIds& s : m.generate(codes, warm, 7, 11, 0, false))
+    CHECK(std::count(s.begin(), s.end(), Vocabulary::UNK) == 0);
+  for (const models::Beam& beam : m.beam_search(noise<float>(1, 2), 3, 7, false))
+    CHECK(std::count(beam.ids.begin(), beam.ids.end(), Vocabulary::UNK) == 0);
   // A language model has no code: count sentences.
   Philox init_lm(5);
   const SentenceVAE<float> lm(tiny(0), init_lm);

@@ -26,7 +26,7 @@
 #include "../ops/dropout.hpp"
 #include "../ops/softmax_cross_entropy.hpp"
 #include "../optim/adam.hpp"
-#include "../optim/clip.hpp"
+#include "../optim/step.hpp"
 #include "sampling.hpp"
 
 namespace deepgen::models {
@@ -73,16 +73,8 @@ class PixelRNN : public nn::Module<T> {
     adam.zero_grad();
     Philox rng(seed, uint64_t(1) << 40 | uint64_t(adam.steps()));
     const Var<T> l = training_loss(images, dropout_rate, rng);
-    const double value = l.value()[0];
-    DEEPGEN_CHECK(std::isfinite(value), "PixelRNN::train_step: the loss is ", value,
-                  " (training diverged); lower the learning rate or the gradient clip");
-    backward(l);
-    if (max_grad_norm > 0)
-      optim::clip_grad_norm(params, max_grad_norm);
-    else
-      optim::global_grad_norm(params);  // throws on NaN/inf
-    adam.step();
-    return value;
+    optim::backward_and_step(l, params, adam, max_grad_norm, "PixelRNN::train_step");
+    return l.value()[0];
   }
 
   /// Negative log-likelihood in nats per pixel over `count` images stored

@@ -48,7 +48,7 @@
 #include "../ops/slice.hpp"
 #include "../ops/softmax_cross_entropy.hpp"
 #include "../optim/adam.hpp"
-#include "../optim/clip.hpp"
+#include "../optim/step.hpp"
 #include "../random.hpp"
 #include "sampling.hpp"
 
@@ -254,15 +254,7 @@ class SentenceVAE : public nn::Module<T> {
       fill_normal(noise, rng, T(0), T(1));
     }
     const SentenceLoss<T> t = loss(batch, input, noise, beta);
-    const double value = t.loss.value()[0];
-    DEEPGEN_CHECK(std::isfinite(value), "SentenceVAE::train_step: the loss is ", value, " at step ", step + 1,
-                  " (training diverged); lower the learning rate or the gradient clip");
-    backward(t.loss);
-    if (max_grad_norm > 0)
-      optim::clip_grad_norm(params, max_grad_norm);
-    else
-      optim::global_grad_norm(params);  // throws on NaN/inf
-    adam.step();
+    optim::backward_and_step(t.loss, params, adam, max_grad_norm, "SentenceVAE::train_step");
     return values(t, batch);
   }
 
@@ -320,8 +312,10 @@ class SentenceVAE : public nn::Module<T> {
   /// Sentences from codes (B, D) (for the language model pass an empty
   /// tensor and `count`): word by word, at most `max_length` words. Row b
   /// draws from Philox(seed, b); temperature 0 is greedy decoding.
+  /// allow_unk = false never writes <unk> (the rare words it stands for are
+  /// then left out of the text, not guessed).
   std::vector<data::TokenIds> generate(const Tensor<T>& codes, const SamplingOptions& sampling, int64_t max_length,
-                                       uint64_t seed = 0, int64_t count = 0) const {
+                                       uint64_t seed = 0, int64_t count = 0, bool allow_unk = true) const {
     check_sampling(sampling);
     Stepper st(*this, codes, count);
     const int64_t B = st.rows(), V = vocab_size();
@@ -337,6 +331,7 @@ class SentenceVAE : public nn::Module<T> {
         if (done[size_t(b)]) continue;
         T* logits = st.logits(b);
         logits[data::Vocabulary::PAD] = logits[data::Vocabulary::BOS] = std::numeric_limits<T>::lowest();
+        if (!allow_unk) logits[data::Vocabulary::UNK] = std::numeric_limits<T>::lowest();
         if (t == max_length) logits[data::Vocabulary::EOS] = std::numeric_limits<T>::max();  // must end here
         const int32_t k = sample_logits(logits, V, sampling, rngs[size_t(b)], scratch);
         if (k == data::Vocabulary::EOS) {
@@ -356,7 +351,9 @@ class SentenceVAE : public nn::Module<T> {
   /// Hypotheses are kept by summed log-probability; one that chooses <eos>
   /// leaves the beam finished and its place is not refilled, so the search
   /// ends when `width` have finished (or at max_length words).
-  std::vector<Beam> beam_search(const Tensor<T>& code, int64_t width, int64_t max_length) const {
+  /// allow_unk as in generate().
+  std::vector<Beam> beam_search(const Tensor<T>& code, int64_t width, int64_t max_length,
+                                bool allow_unk = true) const {
     DEEPGEN_CHECK(width >= 1, "beam_search: width ", width, " must be >= 1");
     DEEPGEN_CHECK(max_length >= 1, "beam_search: max_length ", max_length, " must be >= 1");
     const int64_t V = vocab_size();
@@ -386,10 +383,11 @@ class SentenceVAE : public nn::Module<T> {
         double s = 0;
         for (int64_t k = 0; k < V; ++k) s += std::exp(double(z[k] - m));
         const double lse = double(m) + std::log(s);
-        // The `width` best continuations of this hypothesis (never <pad>/<bos>).
+        // The `width` best continuations of this hypothesis (never <pad> or <bos>).
         std::vector<int32_t> ks;
         for (int32_t k = 0; k < int32_t(V); ++k)
-          if (k != data::Vocabulary::PAD && k != data::Vocabulary::BOS && (t < max_length || k == data::Vocabulary::EOS))
+          if (k != data::Vocabulary::PAD && k != data::Vocabulary::BOS && (allow_unk || k != data::Vocabulary::UNK) &&
+              (t < max_length || k == data::Vocabulary::EOS))
             ks.push_back(k);
         const size_t keep = std::min(ks.size(), size_t(width));
         std::partial_sort(ks.begin(), ks.begin() + int64_t(keep), ks.end(), [&](int32_t a, int32_t b) { return z[a] > z[b]; });

@@ -47,7 +47,7 @@
 #include "../ops/slice.hpp"
 #include "../ops/softmax_cross_entropy.hpp"
 #include "../optim/adam.hpp"
-#include "../optim/clip.hpp"
+#include "../optim/step.hpp"
 #include "../random.hpp"
 
 namespace deepgen::models {
@@ -282,15 +282,7 @@ class VAE : public nn::Module<T> {
     Philox rng(seed, (uint64_t(1) << 40) + uint64_t(adam.steps()));
     const Tensor<T> noise = variational() ? draw_noise(images.dim(0), rng) : Tensor<T>();
     const ELBOTerms<T> t = loss(images, noise, beta);
-    const double value = t.loss.value()[0];
-    DEEPGEN_CHECK(std::isfinite(value), "VAE::train_step: the loss is ", value, " at step ", adam.steps() + 1,
-                  " (training diverged); lower the learning rate or the gradient clip");
-    backward(t.loss);
-    if (max_grad_norm > 0)
-      optim::clip_grad_norm(params, max_grad_norm);
-    else
-      optim::global_grad_norm(params);  // throws on NaN/inf
-    adam.step();
+    optim::backward_and_step(t.loss, params, adam, max_grad_norm, "VAE::train_step");
     return values(t);
   }
 
