@@ -26,16 +26,14 @@
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/detail/lstm_gates.hpp"
 #include "deepgen/error.hpp"
+#include "launch.cuh"
 
 namespace deepgen::cuda {
 namespace {
 
-// ---- kernels -------------------------------------------------------------------
+using namespace kernels;
 
-// Grid-stride loop over n items, so any size works with a capped grid.
-#define DEEPGEN_GRID_STRIDE(idx, n)                                                         \
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < (n); \
-       idx += static_cast<int64_t>(gridDim.x) * blockDim.x)
+// ---- kernels -------------------------------------------------------------------
 
 /// One thread per (b, j), idx = b·H + j.
 ///   pre       (B, 4H)  h_prev · weight_hhᵀ, without biases (cuBLAS output)
@@ -121,35 +119,7 @@ __global__ void onehot_scatter_add_kernel(const int32_t* tokens, const T* dpre, 
   }
 }
 
-#undef DEEPGEN_GRID_STRIDE
-
-// ---- launch helpers ---------------------------------------------------------------
-
-constexpr int THREADS = 256;
-// Enough blocks to fill any current GPU many times over; larger sizes are
-// covered by the grid-stride loops.
-constexpr int64_t MAX_BLOCKS = int64_t(1) << 20;
-
-inline unsigned grid_for(int64_t n) {
-  return static_cast<unsigned>(std::min((n + THREADS - 1) / THREADS, MAX_BLOCKS));
-}
-
-void check_positive(const char* fn, const char* name, int64_t value, const char* meaning) {
-  DEEPGEN_CHECK(value > 0, fn, ": ", name, " = ", value, " must be positive (", name, " is ",
-                meaning, "); pass the real size, and skip the call when there is no work");
-}
-
-void check_pointer(const char* fn, const char* name, const void* ptr, const char* shape) {
-  DEEPGEN_CHECK(ptr != nullptr, fn, ": device pointer '", name, "' is null; pass a device "
-                "buffer of shape ", shape, " (e.g. a cuda::DeviceBuffer's data())");
-}
-
-// The products B·4H, N·H4 and 4H·I index the arrays and must fit in int64_t;
-// a size near that is certainly a bad argument. a, b > 0 (checked before).
-void check_product(const char* fn, int64_t a, int64_t b, const char* what) {
-  DEEPGEN_CHECK(a <= INT64_MAX / b, fn, ": ", what, " = ", a, " x ", b,
-                " overflows the 64-bit index math; check the sizes passed");
-}
+// ---- launch helper ----------------------------------------------------------------
 
 template <typename T>
 void fwd_launch(const char* fn, const T* pre, const int32_t* tokens, const T* weight_ih,

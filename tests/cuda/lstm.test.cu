@@ -28,50 +28,14 @@
 #include "deepgen/detail/lstm_gates.hpp"
 #include "deepgen/error.hpp"
 
+#include "cuda/support.hpp"
+
 namespace {
 
+using namespace deepgen::test::gpu;
 using deepgen::cuda::DeviceBuffer;
 
-constexpr std::size_t CANARY = 16;  // guard elements after the end of every output
-constexpr int64_t I_SIZE = 13;      // input (palette) size of the one-hot tests: awkward, small
-
-/// True (after a WARN) when the device tests must be skipped.
-bool gpu_missing() {
-  std::string why;
-  if (deepgen::cuda_device_available(&why)) return false;
-  if (std::getenv("DEEPGEN_REQUIRE_GPU") != nullptr)
-    FAIL("DEEPGEN_REQUIRE_GPU is set but no CUDA device is usable (" << why << ")");
-  WARN("no CUDA device: GPU tests skipped (" << why << ")");
-  return true;
-}
-
-template <typename T>
-double tolerance();
-template <>
-double tolerance<float>() {
-  return 1e-5;  // a few float ulps per element against an exact reference
-}
-template <>
-double tolerance<double>() {
-  return 1e-12;  // device and host libm may differ by an ulp or two
-}
-
-/// A generator whose stream depends on Catch's seed and on the case, so every
-/// size gets its own inputs and a failing run replays with --rng-seed.
-std::mt19937 make_rng(int tag, int64_t a, int64_t b) {
-  std::seed_seq seq{Catch::rngSeed(), static_cast<unsigned>(tag), static_cast<unsigned>(a),
-                    static_cast<unsigned>(b)};
-  return std::mt19937(seq);
-}
-
-/// n values uniform in [lo, hi); a continuous range, so none is exactly zero in practice.
-template <typename T>
-std::vector<T> uniform(std::mt19937& rng, std::size_t n, double lo, double hi) {
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(dist(rng));
-  return v;
-}
+constexpr int64_t I_SIZE = 13;  // input (palette) size of the one-hot tests: awkward, small
 
 /// Tokens in [-1, I): -1 is the all-zeros input of step 0. With two or more
 /// rows the first is -1 and the last is I - 1 (the last column); a single row
@@ -87,82 +51,6 @@ std::vector<int32_t> random_tokens(std::mt19937& rng, int64_t n, int64_t I) {
     t.back() = static_cast<int32_t>(I - 1);
   }
   return t;
-}
-
-template <typename T>
-std::vector<double> to_double(const std::vector<T>& v) {
-  return std::vector<double>(v.begin(), v.end());
-}
-
-template <typename T>
-DeviceBuffer<T> to_device(const std::vector<T>& h_x) {
-  DeviceBuffer<T> d_x(h_x.size());
-  d_x.upload(h_x.data(), h_x.size());
-  return d_x;
-}
-
-/// A device output of n elements followed by CANARY guard elements. The first
-/// n start as NaN (or as given values, for accumulating outputs); fetch()
-/// checks the guards are untouched and returns the first n.
-template <typename T>
-class Output {
- public:
-  explicit Output(std::size_t n) : Output(std::vector<T>(n, std::numeric_limits<T>::quiet_NaN())) {}
-  explicit Output(const std::vector<T>& initial) : m_n(initial.size()), m_d(initial.size() + CANARY) {
-    std::vector<T> h_x(initial);
-    h_x.insert(h_x.end(), CANARY, canary());
-    m_d.upload(h_x.data(), h_x.size());
-  }
-  T* data() { return m_d.data(); }
-
-  std::vector<T> fetch(const char* name) const {
-    std::vector<T> h_x(m_n + CANARY);
-    m_d.download(h_x.data(), h_x.size());
-    const std::vector<T> guard(CANARY, canary());
-    INFO(name << ": the kernel wrote past the end of its " << m_n << " elements");
-    REQUIRE(std::memcmp(h_x.data() + m_n, guard.data(), CANARY * sizeof(T)) == 0);
-    h_x.resize(m_n);
-    return h_x;
-  }
-
- private:
-  static T canary() { return T(-1234.625); }  // exact in float and double
-  std::size_t m_n;
-  DeviceBuffer<T> m_d;
-};
-
-/// A non-default stream, so the launchers' stream argument is exercised.
-class Stream {
- public:
-  Stream() { DEEPGEN_CUDA_CHECK(cudaStreamCreate(&m_stream)); }
-  ~Stream() { cudaStreamDestroy(m_stream); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return m_stream; }
-  void sync() const { DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
-
- private:
-  cudaStream_t m_stream = nullptr;
-};
-
-/// REQUIRE all of `got` finite and ‖got − ref‖ / ‖ref‖ <= tolerance<T>(); NaN fails.
-template <typename T>
-void require_close(const char* name, const std::vector<T>& got, const std::vector<double>& ref) {
-  REQUIRE(got.size() == ref.size());
-  std::size_t nonfinite = 0;
-  double diff2 = 0, ref2 = 0;
-  for (std::size_t k = 0; k < got.size(); ++k) {
-    if (!std::isfinite(static_cast<double>(got[k]))) ++nonfinite;
-    const double d = static_cast<double>(got[k]) - ref[k];
-    diff2 += d * d;
-    ref2 += ref[k] * ref[k];
-  }
-  const double err = std::sqrt(diff2) / std::sqrt(ref2);
-  const double tol = tolerance<T>();
-  INFO(name << ": " << nonfinite << " non-finite of " << got.size() << ", relative error " << err
-            << " (tolerance " << tol << ")");
-  REQUIRE(nonfinite == 0);
-  REQUIRE(err <= tol);
 }
 
 /// CPU reference of the forward, in double: a = pre + b_ih + b_hh (+ weight_ih

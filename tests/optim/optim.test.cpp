@@ -54,6 +54,25 @@ TEST_CASE("optim::Adam: weight decay, state round trip, bad options", "[optim]")
   REQUIRE_THROWS_WITH(optim::Adam<double>(one_param(p), {-1.0}), Contains("lr=-1"));
 }
 
+TEST_CASE("optim::Adam: the vectorised step is detail::adam_update, the rule the GPU kernel runs", "[optim]") {
+  // Three steps with weight decay over a tensor larger than one parallel
+  // chunk, against the per-element DEEPGEN_HD rule that kernels/adam.cu calls.
+  const int64_t n = 3 * detail::PARALLEL_CHUNK + 5;
+  V p(test::random_tensor(Shape{n}), true);
+  optim::Adam<double> adam(one_param(p), {0.01, 0.8, 0.99, 1e-6, 0.1});
+  std::vector<double> rp(p.value().begin(), p.value().end()), rm(size_t(n), 0.0), rv(size_t(n), 0.0);
+  for (int step = 1; step <= 3; ++step) {
+    const Tensor<double> g = test::random_tensor(Shape{n});
+    p.grad() = g;
+    adam.step();
+    const auto s = adam.scalars();
+    for (int64_t i = 0; i < n; ++i) detail::adam_update(&rp[size_t(i)], g[i], &rm[size_t(i)], &rv[size_t(i)], s);
+  }
+  double worst = 0;
+  for (int64_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(p.value()[i] - rp[size_t(i)]));
+  CHECK(worst < 1e-14);
+}
+
 TEST_CASE("optim::SGD: momentum by hand", "[optim]") {
   V p(Tensor<double>({1}, {1.0}), true);
   optim::SGD<double> sgd(one_param(p), {0.1, 0.9});

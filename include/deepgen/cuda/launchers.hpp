@@ -1,4 +1,6 @@
-// cuda/launchers.hpp — host entry points of the kernels in kernels/lstm.cu.
+// cuda/launchers.hpp — host entry points of the kernels in kernels/*.cu:
+// the LSTM step (lstm.cu), softmax cross-entropy (softmax_ce.cu), Adam
+// (adam.cu), and the VAE's reparameterisation + KL (vae.cu).
 //
 // Declarations only, in plain C++ (g++ compiles this header): the definitions,
 // explicitly instantiated for float and double, live in the deepgen::cuda
@@ -26,6 +28,8 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+
+#include "../detail/adam_rule.hpp"
 
 namespace deepgen::cuda {
 
@@ -74,5 +78,49 @@ void lstm_pointwise_bwd(const T* act, const T* c_prev, const T* c, const T* dh, 
 template <typename T>
 void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
                         int64_t I, cudaStream_t stream);
+
+// ---- softmax cross-entropy (kernels/softmax_ce.cu) ---------------------------------------
+
+/// Forward over N rows of K logits: probs[n] = softmax(logits[n]) and
+/// row_loss[n] = −log probs[n, targets[n]], or 0 where targets[n] ==
+/// ignore_index (padding; IGNORE_INDEX = −100 in ops/softmax_cross_entropy.hpp).
+/// A target outside [0, K) makes that row's loss NaN. The mean over counted
+/// rows is the caller's (sum row_loss, divide by the count it knows).
+/// Throws deepgen::Error for N <= 0, K <= 0, N >= 2^31 or a null pointer.
+template <typename T>
+void softmax_xent_fwd(const T* logits, const int32_t* targets, T* probs, T* row_loss, int64_t N, int64_t K,
+                      int32_t ignore_index, cudaStream_t stream);
+
+/// Backward: dlogits = scale·(probs − onehot(targets)) per counted row, 0 in
+/// ignored rows (overwrites). scale = the loss's gradient / counted rows.
+template <typename T>
+void softmax_xent_bwd(const T* probs, const int32_t* targets, T* dlogits, int64_t N, int64_t K, T scale,
+                      int32_t ignore_index, cudaStream_t stream);
+
+// ---- Adam over every parameter tensor (kernels/adam.cu) ---------------------------------
+
+/// One launch for all tensors: params, grads, m, v are device arrays of
+/// `tensors` device pointers; offsets (tensors + 1) the prefix sums of their
+/// sizes (offsets[0] = 0, offsets[tensors] = total). Applies
+/// detail::adam_update to every element with the step's constants s
+/// (optim::Adam::scalars() or detail::adam_scalars).
+template <typename T>
+void adam_update_all(T* const* params, const T* const* grads, T* const* m, T* const* v, const int64_t* offsets,
+                     int64_t tensors, int64_t total, const detail::AdamScalars<T>& s, cudaStream_t stream);
+
+// ---- VAE: reparameterisation + KL (kernels/vae.cu) ---------------------------------------
+
+/// mean, logvar (B, D) → noise (B, D) = the first B·D normals of
+/// Philox(seed, stream) (as fill_normal draws them on the CPU), code (B, D) =
+/// mean + exp(logvar/2)·noise, kl_row (B) = each row's KL to N(0, I).
+template <typename T>
+void reparam_kl_fwd(const T* mean, const T* logvar, uint64_t seed, uint64_t stream, T* noise, T* code, T* kl_row,
+                    int64_t B, int64_t D, cudaStream_t cuda_stream);
+
+/// Backward: dmean, dlogvar (B, D) from dcode (B, D; nullptr: no gradient
+/// through the code) and dkl, the gradient on every row's KL (overwrites).
+template <typename T>
+void reparam_kl_bwd(const T* mean, const T* logvar, const T* noise, const T* dcode, T dkl, T* dmean, T* dlogvar,
+                    int64_t B, int64_t D, cudaStream_t stream);
 
 }  // namespace deepgen::cuda

@@ -4,28 +4,16 @@
 //   (1) c = m + exp(s/2) ⊙ e,  e ~ N(0, I)              (reparameterisation)
 //   (2) KL(N(m, exp s) ‖ N(0, I)) = ½ Σ (exp(s) + m² − 1 − s)
 // Predicting log-variance keeps the variance positive without a constraint.
-// The per-element math is DEEPGEN_HD so kernels/vae.cu runs the same code.
+// The per-element math is in detail/gaussian.hpp (DEEPGEN_HD, no Eigen), so
+// kernels/vae.cu runs the same code.
 // The noise e is an explicit input: the caller draws it from a seeded
 // generator (random.hpp), so a run is reproducible and testable.
 #pragma once
 
 #include "../autograd.hpp"
-#include "../detail/math.hpp"
+#include "../detail/gaussian.hpp"
 
 namespace deepgen {
-
-namespace detail {
-template <typename T>
-DEEPGEN_HD inline T reparam_fwd(T m, T s, T e) { return m + exp_(s / T(2)) * e; }  // (1)
-/// dc/ds = ½ exp(s/2) e; dc/dm = 1.
-template <typename T>
-DEEPGEN_HD inline T reparam_dlogvar(T s, T e, T dc) { return dc * e * exp_(s / T(2)) / T(2); }
-template <typename T>
-DEEPGEN_HD inline T kl_term(T m, T s) { return (exp_(s) + m * m - T(1) - s) / T(2); }  // (2)
-/// ∂KL/∂m = m, ∂KL/∂s = ½(exp(s) − 1).
-template <typename T>
-DEEPGEN_HD inline T kl_dlogvar(T s) { return (exp_(s) - T(1)) / T(2); }
-}  // namespace detail
 
 /// c = m + exp(s/2) ⊙ e, all three of the same shape.
 template <typename T>

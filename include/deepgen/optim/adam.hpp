@@ -1,11 +1,7 @@
-// optim/adam.hpp — Adam with PyTorch's defaults and update rule.
-//
-// Per element, with t the step count (from 1):
-//   (1) g ← g + λ·p                     (weight_decay λ: L2, as torch.optim.Adam)
-//   (2) m ← β1·m + (1 − β1)·g
-//   (3) v ← β2·v + (1 − β2)·g²
-//   (4) p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
-// The element update is DEEPGEN_HD so kernels/adam.cu runs the same code.
+// optim/adam.hpp — Adam with PyTorch's defaults and update rule
+// (detail/adam_rule.hpp: the per-element rule and its per-step constants,
+// shared with kernels/adam.cu). The CPU step runs that rule over fixed-size
+// chunks in parallel, vectorised by Eigen.
 // State (m, v, t) is exposed by name so a checkpoint can resume exactly.
 #pragma once
 
@@ -13,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "../detail/adam_rule.hpp"
 #include "../detail/math.hpp"
 #include "../detail/parallel.hpp"
 #include "../nn/module.hpp"
@@ -26,18 +23,6 @@ struct AdamOptions {
   double eps = 1e-8;
   double weight_decay = 0.0;
 };
-
-namespace detail {
-/// One element, equations (1)–(4). step_size = lr/(1−β1ᵗ), inv_bc2_sqrt = 1/√(1−β2ᵗ).
-template <typename T>
-DEEPGEN_HD inline void adam_update(T* p, T g, T* m, T* v, T beta1, T beta2, T eps, T weight_decay, T step_size,
-                                   T inv_bc2_sqrt) {
-  g += weight_decay * *p;
-  *m = beta1 * *m + (T(1) - beta1) * g;
-  *v = beta2 * *v + (T(1) - beta2) * g * g;
-  *p -= step_size * *m / (deepgen::detail::sqrt_(*v) * inv_bc2_sqrt + eps);
-}
-}  // namespace detail
 
 template <typename T>
 class Adam {
@@ -57,10 +42,9 @@ class Adam {
   /// Apply one update from the parameters' current gradients.
   void step() {
     ++m_step;
-    const T b1 = T(m_opt.beta1), b2 = T(m_opt.beta2);
-    const T step_size = T(m_opt.lr / (1.0 - std::pow(m_opt.beta1, double(m_step))));
-    const T inv_bc2_sqrt = T(1.0 / std::sqrt(1.0 - std::pow(m_opt.beta2, double(m_step))));
-    const T eps = T(m_opt.eps), wd = T(m_opt.weight_decay);
+    const auto s = scalars();
+    const T b1 = s.beta1, b2 = s.beta2, step_size = s.step_size, inv_bc2_sqrt = s.inv_bc2_sqrt, eps = s.eps,
+            wd = s.weight_decay;
     for (size_t i = 0; i < m_params.size(); ++i) {
       Var<T>& p = m_params[i].second;
       T* value = p.value().data();
@@ -80,6 +64,12 @@ class Adam {
         P -= step_size * M / (V.sqrt() * inv_bc2_sqrt + eps);
       });
     }
+  }
+
+  /// The constants of the rule at the current step (after step(): the last one taken).
+  deepgen::detail::AdamScalars<T> scalars() const {
+    return deepgen::detail::adam_scalars<T>(m_opt.lr, m_opt.beta1, m_opt.beta2, m_opt.eps, m_opt.weight_decay,
+                                            m_step);
   }
 
   void zero_grad() {
