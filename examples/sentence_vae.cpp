@@ -42,6 +42,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -153,6 +154,31 @@ struct TrainOptions {
   bool resume = false;
 };
 
+std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+  return cells;
+}
+
+/// Rewrite the CSV log at `path` (if there is one) without the rows whose
+/// `column` is above `last`, and without a torn last line.
+void drop_rows_after(const std::string& path, const std::string& column, int64_t last) {
+  std::ifstream f(path);
+  std::string header;
+  if (!f.good() || !std::getline(f, header)) return;
+  const auto names = csv_cells(header);
+  const size_t col = size_t(std::find(names.begin(), names.end(), column) - names.begin());
+  if (col == names.size()) return;
+  std::string kept = header + "\n";
+  for (std::string line; std::getline(f, line);) {
+    const auto cells = csv_cells(line);
+    if (cells.size() == names.size() && std::atoll(cells[col].c_str()) <= last) kept += line + "\n";
+  }
+  f.close();
+  io::write_text_atomically(path, kept, "train --resume");
+}
+
 /// KL weight β at a training step: logistic 1/(1 + exp(−10(step/S − ½)))
 /// (Bowman et al.'s curve, ½ at S/2), linear min(1, step/S), or none (β = 1).
 double kl_weight(const std::string& anneal, int64_t step, int64_t steps) {
@@ -230,6 +256,10 @@ int train(const TrainOptions& o) {
 
   const std::string log_path = (fs::path(o.out) / "train_log.csv").string();
   const std::string steps_path = (fs::path(o.out) / "steps.csv").string();
+  if (o.resume) {  // a run killed after its last checkpoint logged steps that will now be taken again
+    drop_rows_after(log_path, "step", adam.steps());
+    drop_rows_after(steps_path, "step", adam.steps());
+  }
   std::ofstream log(log_path, o.resume ? std::ios::app : std::ios::trunc);
   std::ofstream steps_log(steps_path, o.resume ? std::ios::app : std::ios::trunc);
   if (!o.resume) {

@@ -5,13 +5,15 @@
 #   runs/sentences/plain   the same VAE without either (the KL collapses)
 #   runs/sentences/lm      the plain LSTM language model of the same size
 # — and print their TEST figures, reconstructions, samples and the
-# interpolations of docs/sentence_vae.md, and draw the training curves.
+# interpolations of docs/sentence_vae.md, and draw its training curves.
+# ALL=1 also trains the variants of its tables: vae_feed (code fed at every
+# step), vae_wd50 (word dropout 0.5), lm_dropout (the LM with word dropout).
 #   bash scripts/sentence_vae.sh [OUT_DIR]
-# EPOCHS (default 20) and MINUTES (default 30) bound each training run.
+# EPOCHS (default 12) and MINUTES (default 30) bound each training run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/sentences}
-EPOCHS=${EPOCHS:-20}
+EPOCHS=${EPOCHS:-12}
 MINUTES=${MINUTES:-30}
 DATA=data/sentences
 start=$(date +%s)
@@ -33,26 +35,32 @@ train() {  # NAME ARGS...: train unless a finished run is there already
 train vae
 train plain --anneal none --word-dropout 0
 train lm --model lm --word-dropout 0
-for name in vae plain lm; do
+names=(vae plain lm)
+if [ "${ALL:-0}" = 1 ]; then
+  train vae_feed --feed-code
+  train vae_wd50 --word-dropout 0.5
+  train lm_dropout --model lm --word-dropout 0.3
+  names+=(vae_feed vae_wd50 lm_dropout)
+fi
+for name in "${names[@]}"; do
   echo "$name (best validation checkpoint) on TEST: $($BIN eval --weights "$OUT/$name/best.safetensors" --data "$DATA")"
 done
 W=(--weights "$OUT/vae/best.safetensors")
-$BIN reconstruct "${W[@]}" "i went to the store to buy some groceries" "don't worry about it, she said" \
+$BIN reconstruct "${W[@]}" --beam 5 --no-unk "i went to the store to buy some groceries" "don't worry about it, she said" \
   "the children came late to school" "he put her to the torture"
-echo "samples (codes from N(0, I), greedy):"
-$BIN sample "${W[@]}" --count 8 --seed 1
+echo "samples (codes from N(0, I), greedy, no <unk>):"
+$BIN sample "${W[@]}" --count 8 --seed 1 --no-unk
 interpolate() {
   echo "interpolation: $1 → $2"
-  $BIN interpolate "${W[@]}" --from "$1" --to "$2" --steps 7
+  $BIN interpolate "${W[@]}" --from "$1" --to "$2" --steps 7 --beam 5 --no-unk
 }
 interpolate "i went to the store to buy some groceries" "don't worry about it, she said"
 interpolate "the children came late to school" "he was not interested in politics"
-interpolate "she wore a red dress to the party" "the river overflowed its banks"
+interpolate "she wore a red dress to the party" "the river flooded the town"
 P=build/examples/plot_training
-$P --out "$OUT/kl.png" --x step --y train_kl --title "KL per sentence (training batches)" \
-  "$OUT/vae/steps.csv=annealing + word dropout" "$OUT/plain/steps.csv=neither"
-$P --out "$OUT/recon.png" --x step --y train_recon --title "reconstruction per sentence (training batches)" \
-  "$OUT/vae/steps.csv=VAE, annealing + word dropout" "$OUT/plain/steps.csv=VAE, neither" "$OUT/lm/steps.csv=language model"
-$P --out "$OUT/valid_nll.png" --x epoch --y valid_nll --title "validation NLL (bound) per sentence" \
-  "$OUT/vae/train_log.csv=VAE, annealing + word dropout" "$OUT/plain/train_log.csv=VAE, neither" "$OUT/lm/train_log.csv=language model"
+$P --out "$OUT/kl.png" --x step --y train_kl --title "KL term per sentence, training batches (mean of 100 steps)" \
+  "$OUT/vae/steps.csv=KL annealing + word dropout 0.3" "$OUT/plain/steps.csv=neither"
+$P --out "$OUT/valid_nll.png" --x epoch --y valid_nll --title "validation NLL (VAE: bound recon + KL) per sentence" \
+  "$OUT/vae/train_log.csv=VAE, annealing + word dropout" "$OUT/plain/train_log.csv=VAE, neither" \
+  "$OUT/lm/train_log.csv=language model"
 echo "sentence_vae.sh: done in $(( ($(date +%s) - start) / 60 )) min; models and curves in $OUT/"

@@ -94,7 +94,11 @@ if cmp -s "$V" "$WORK/before.safetensors"; then pass "a refused resume leaves th
 
 # ---- resume repeats an uninterrupted run ---------------------------------------------------------
 "$BIN" train "${SMALL[@]}" --out "$WORK/r" --epochs 1 >"$WORK/r1.out" 2>/dev/null
+# A run killed after its checkpoint logged a row that the resumed run takes again.
+echo "1.5,99999,0.1,1,1,1,1,1,1,1" >>"$WORK/r/train_log.csv"
 "$BIN" train "${SMALL[@]}" --out "$WORK/r" --epochs 2 --resume >"$WORK/r2.out" 2>/dev/null
+if ! grep -q ',99999,' "$WORK/r/train_log.csv" && [ "$(wc -l <"$WORK/r/train_log.csv")" = 3 ]; then
+  pass "resume drops log rows past the checkpoint"; else fail "train_log after resume: $(cat "$WORK/r/train_log.csv")"; fi
 strip() { grep '^epoch=2\.00' "$1" | sed -E 's/ minutes=[0-9.]+//'; }
 if [ -n "$(strip "$WORK/r2.out")" ] && [ "$(strip "$WORK/r2.out")" = "$(strip "$WORK/vae.out")" ]; then
   pass "resume repeats the uninterrupted run"; else
