@@ -2,7 +2,7 @@
 // the plain LSTM language model it is compared with: train, evaluate,
 // reconstruct, sample, and walk the straight line between two sentences.
 //
-//   sentence_vae train       --data DIR --out DIR [--model vae|lm] [--epochs N] [--minutes M]
+//   sentence_vae train       --data DIR --out DIR [--model vae|lm] [--epochs N] [--minutes M] [--max-steps S]
 //                            [--batch B] [--lr LR] [--latent D] [--embedding E] [--hidden H]
 //                            [--feed-code] [--min-count N] [--anneal logistic|linear|none]
 //                            [--anneal-steps S] [--word-dropout P] [--clip C] [--seed S] [--resume]
@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -116,6 +117,8 @@ struct Decoding {
 std::vector<std::string> decode(const Loaded& m, const Tensor<float>& codes, int64_t count, const Decoding& d) {
   std::vector<std::string> out;
   if (d.beam > 1) {
+    DEEPGEN_CHECK(m.model.variational() || count <= 1, "--beam on a language model finds its one likeliest "
+                  "sentence; pass --count 1, or --temperature for different ones");
     DEEPGEN_CHECK(d.temperature == 0, "--beam searches for the likeliest sentence; it does not combine with "
                   "--temperature (drop one of the two)");
     const int64_t rows = m.model.variational() ? codes.dim(0) : 1;
@@ -142,6 +145,7 @@ struct TrainOptions {
   std::string data, out, model = "vae", anneal = "logistic";
   int epochs = 20;
   double minutes = 30;
+  int64_t max_steps = 0;  // 0: no limit
   int batch = 32;
   double lr = 1e-3;
   int latent = 16, embedding = 128, hidden = 256;
@@ -152,6 +156,52 @@ struct TrainOptions {
   double clip = 5.0;
   uint64_t seed = 1;
   bool resume = false;
+};
+
+/// A double as the shortest text that reads back to the same value ("0.3", not "0.29999999999999999").
+std::string exact(double x) {
+  char buf[32];
+  for (int digits = 15;; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (digits == 17 || std::strtod(buf, nullptr) == x) return buf;
+  }
+}
+
+/// metadata[key] of the checkpoint `path`, or a clear error.
+const std::string& meta_value(const std::map<std::string, std::string>& meta, const std::string& key,
+                              const std::string& path) {
+  auto it = meta.find(key);
+  DEEPGEN_CHECK(it != meta.end(), "--resume: ", path, " has no '", key, "' in its metadata; it was not written by "
+                "sentence_vae train (or by an older version): train into another --out");
+  return it->second;
+}
+
+/// The running averages a progress report needs, kept in the checkpoint so a
+/// resumed epoch reports what an uninterrupted one would.
+struct RunningSums {
+  double recon = 0, kl = 0;  // this epoch, weighted by sentences
+  int64_t sentences = 0;
+  double window_recon = 0, window_kl = 0, window_loss = 0;  // the current 100-step window
+  int64_t window_steps = 0;
+
+  void save(std::map<std::string, std::string>& meta) const {
+    meta["sum_recon"] = exact(recon);
+    meta["sum_kl"] = exact(kl);
+    meta["sum_sentences"] = std::to_string(sentences);
+    meta["window_recon"] = exact(window_recon);
+    meta["window_kl"] = exact(window_kl);
+    meta["window_loss"] = exact(window_loss);
+    meta["window_steps"] = std::to_string(window_steps);
+  }
+  void load(const std::map<std::string, std::string>& meta, const std::string& path) {
+    recon = std::stod(meta_value(meta, "sum_recon", path));
+    kl = std::stod(meta_value(meta, "sum_kl", path));
+    sentences = std::stoll(meta_value(meta, "sum_sentences", path));
+    window_recon = std::stod(meta_value(meta, "window_recon", path));
+    window_kl = std::stod(meta_value(meta, "window_kl", path));
+    window_loss = std::stod(meta_value(meta, "window_loss", path));
+    window_steps = std::stoll(meta_value(meta, "window_steps", path));
+  }
 };
 
 std::vector<std::string> csv_cells(const std::string& line) {
@@ -219,13 +269,15 @@ int train(const TrainOptions& o) {
   config.embedding = o.embedding;
   config.encoder_hidden = config.decoder_hidden = o.hidden;
   config.latent = o.model == "lm" ? 0 : o.latent;
-  config.feed_code = o.feed_code && config.latent > 0;
+  config.feed_code = o.feed_code;
+  DEEPGEN_CHECK(!(o.feed_code && o.model == "lm"), "--feed-code needs a code; a language model (--model lm) has none");
   Philox init(o.seed);
   Model model(config, init);
   const optim::AdamOptions adam_options{o.lr, 0.9, 0.999, 1e-8, 0.0};
   optim::Adam<float> adam(model.named_parameters(), adam_options);
   int64_t epoch = 0, next_batch = 0;
   double minutes_before = 0, best_nll = std::numeric_limits<double>::infinity();
+  RunningSums sums;
   if (o.resume) {
     Loaded l = load(model_path, vocab_path);
     const SentenceVAEConfig& c = l.model.config();
@@ -233,16 +285,33 @@ int train(const TrainOptions& o) {
                       c.decoder_hidden == config.decoder_hidden && c.feed_code == config.feed_code,
                   "--resume: ", model_path, " has --latent ", c.latent, " (0: --model lm) --embedding ", c.embedding,
                   " --hidden ", c.decoder_hidden, c.feed_code ? " --feed-code" : "", "; pass the same to continue it");
-    DEEPGEN_CHECK(std::stoull(l.meta.at("seed")) == o.seed && std::stoll(l.meta.at("batch_size")) == o.batch,
-                  "--resume: the checkpoint was trained with --seed ", l.meta.at("seed"), " --batch ",
-                  l.meta.at("batch_size"), "; pass the same values to continue it exactly");
+    // Everything that shapes the remaining steps must be what the checkpoint was trained with.
+    const std::map<std::string, std::string> given{
+        {"seed", std::to_string(o.seed)}, {"batch_size", std::to_string(o.batch)}, {"lr", exact(o.lr)},
+        {"anneal", o.anneal}, {"anneal_steps", std::to_string(o.anneal_steps)},
+        {"word_dropout", exact(o.word_dropout)}, {"clip", exact(o.clip)}};
+    const std::map<std::string, const char*> option{{"seed", "--seed"}, {"batch_size", "--batch"}, {"lr", "--lr"},
+                                                    {"anneal", "--anneal"}, {"anneal_steps", "--anneal-steps"},
+                                                    {"word_dropout", "--word-dropout"}, {"clip", "--clip"}};
+    for (const auto& [key, value] : given) {
+      const std::string& saved = meta_value(l.meta, key, model_path);
+      DEEPGEN_CHECK(saved == value, "--resume: the checkpoint was trained with ", option.at(key), " ", saved,
+                    " but this run has ", value, "; pass the same value to continue it exactly");
+    }
     model = std::move(l.model);
     adam = optim::Adam<float>(model.named_parameters(), adam_options);
     io::load_optimizer(model_path, l.meta, adam);
-    epoch = std::stoll(l.meta.at("epoch"));
-    next_batch = std::stoll(l.meta.at("batch"));
-    minutes_before = std::stod(l.meta.at("minutes"));
-    best_nll = std::stod(l.meta.at("best_valid_nll"));
+    epoch = std::stoll(meta_value(l.meta, "epoch", model_path));
+    next_batch = std::stoll(meta_value(l.meta, "batch", model_path));
+    minutes_before = std::stod(meta_value(l.meta, "minutes", model_path));
+    best_nll = std::stod(meta_value(l.meta, "best_valid_nll", model_path));
+    sums.load(l.meta, model_path);
+    DEEPGEN_CHECK(epoch < o.epochs, "--resume: ", model_path, " has already trained ", epoch,
+                  " epochs; pass --epochs above that to train further");
+    DEEPGEN_CHECK(o.max_steps == 0 || adam.steps() < o.max_steps, "--resume: ", model_path, " has already taken ",
+                  adam.steps(), " steps; pass --max-steps above that (or 0) to train further");
+    DEEPGEN_CHECK(minutes_before < o.minutes, "--resume: ", model_path, " has already trained ", minutes_before,
+                  " minutes; --minutes is the total, so pass more than that to train further");
     std::fprintf(stderr, "resuming %s at epoch %lld, batch %lld\n", model_path.c_str(), (long long)epoch,
                  (long long)next_batch);
   }
@@ -275,47 +344,47 @@ int train(const TrainOptions& o) {
     std::map<std::string, std::string> meta{{"model", config.variational() ? "sentence_vae" : "language_model"}, {"which", which},
             {"epoch", std::to_string(epoch)}, {"batch", std::to_string(next_batch)},
             {"minutes", std::to_string(minutes_now())}, {"seed", std::to_string(o.seed)},
-            {"batch_size", std::to_string(o.batch)}, {"lr", std::to_string(o.lr)}, {"anneal", o.anneal},
-            {"anneal_steps", std::to_string(o.anneal_steps)}, {"word_dropout", std::to_string(o.word_dropout)},
-            {"max_length", std::to_string(max_length)}, {"best_valid_nll", std::to_string(best_nll)}};
+            {"batch_size", std::to_string(o.batch)}, {"lr", exact(o.lr)}, {"anneal", o.anneal},
+            {"anneal_steps", std::to_string(o.anneal_steps)}, {"word_dropout", exact(o.word_dropout)},
+            {"clip", exact(o.clip)}, {"max_length", std::to_string(max_length)},
+            {"best_valid_nll", exact(best_nll)}};
     meta.merge(models::vocabulary_metadata(vocab));
+    sums.save(meta);
     return meta;
   };
 
   bool out_of_time = false;
-  double window_recon = 0, window_kl = 0, window_loss = 0;
-  int64_t window_n = 0;
   for (; epoch < o.epochs && !out_of_time;) {
     // The batches of an epoch depend only on (seed, epoch): resume replays them.
     Philox shuffler(o.seed, 1000 + uint64_t(epoch));
     const auto batches = data::length_batches(train_ids, o.batch, shuffler);
     const int64_t nb = int64_t(batches.size());
-    double recon_sum = 0, kl_sum = 0;
-    int64_t count = 0;
+    const int64_t count_before = sums.sentences;  // > 0 when resuming mid-epoch
     const auto epoch_start = std::chrono::steady_clock::now();
     auto last_print = epoch_start;
     double beta = kl_weight(o.anneal, adam.steps(), o.anneal_steps);
     for (; next_batch < nb; ++next_batch) {
-      if (minutes_now() >= o.minutes) {
+      if (minutes_now() >= o.minutes || (o.max_steps > 0 && adam.steps() >= o.max_steps)) {
         out_of_time = true;
         break;
       }
       const data::SentenceBatch b = data::make_batch(train_ids, batches[size_t(next_batch)]);
       beta = config.variational() ? kl_weight(o.anneal, adam.steps(), o.anneal_steps) : 0.0;
       const models::SentenceValues v = model.train_step(b, adam, o.clip, beta, o.word_dropout, o.seed);
-      recon_sum += v.recon * double(b.size());
-      kl_sum += v.kl * double(b.size());
-      count += b.size();
-      window_recon += v.recon;
-      window_kl += v.kl;
-      window_loss += v.recon + beta * v.kl;
-      if (++window_n == STEPS_PER_LOG_LINE) {
+      sums.recon += v.recon * double(b.size());
+      sums.kl += v.kl * double(b.size());
+      sums.sentences += b.size();
+      sums.window_recon += v.recon;
+      sums.window_kl += v.kl;
+      sums.window_loss += v.recon + beta * v.kl;
+      if (++sums.window_steps == STEPS_PER_LOG_LINE) {
+        const double n = double(sums.window_steps);
         steps_log << adam.steps() << ',' << double(epoch) + double(next_batch + 1) / double(nb) << ','
-                  << minutes_now() << ',' << beta << ',' << window_recon / double(window_n) << ','
-                  << window_kl / double(window_n) << ',' << window_loss / double(window_n) << '\n';
+                  << minutes_now() << ',' << beta << ',' << sums.window_recon / n << ',' << sums.window_kl / n << ','
+                  << sums.window_loss / n << '\n';
         steps_log.flush();
-        window_recon = window_kl = window_loss = 0;
-        window_n = 0;
+        sums.window_recon = sums.window_kl = sums.window_loss = 0;
+        sums.window_steps = 0;
       }
       const auto now = std::chrono::steady_clock::now();
       const double secs = std::chrono::duration<double>(now - epoch_start).count();
@@ -323,7 +392,7 @@ int train(const TrainOptions& o) {
         const double eta = secs / double(next_batch + 1) * double(nb - next_batch - 1);
         std::fprintf(stderr, "%sepoch %lld  step %lld/%lld  recon %.2f  kl %.2f  beta %.3f  %.0f sent/s  ETA %s%s",
                      tty ? "\r" : "", (long long)epoch + 1, (long long)next_batch + 1, (long long)nb, v.recon, v.kl,
-                     beta, double(count) / secs, fmt_duration(eta).c_str(), tty ? "   " : "\n");
+                     beta, double(sums.sentences - count_before) / secs, fmt_duration(eta).c_str(), tty ? "   " : "\n");
         last_print = now;
       }
     }
@@ -332,7 +401,9 @@ int train(const TrainOptions& o) {
       ++epoch;
       next_batch = 0;
     }
-    if (count == 0) break;
+    if (sums.sentences == count_before) break;  // out of time before a single step
+    const double train_recon = sums.recon / double(sums.sentences), train_kl = sums.kl / double(sums.sentences);
+    if (next_batch == 0) sums.recon = sums.kl = 0, sums.sentences = 0;  // the epoch is complete
     const models::SentenceValues valid = model.evaluate(valid_ids, EVAL_SAMPLES, EVAL_SEED);
     const double epochs_done = double(epoch) + double(next_batch) / double(nb);
     if (valid.nll() < best_nll) {
@@ -342,11 +413,11 @@ int train(const TrainOptions& o) {
     io::save_checkpoint(model_path, model, adam, metadata("last"));
     std::printf("epoch=%.2f step=%lld minutes=%.2f beta=%.4f train_recon=%.3f train_kl=%.3f valid_nll=%.3f "
                 "valid_kl=%.3f valid_ppl=%.2f\n",
-                epochs_done, (long long)adam.steps(), minutes_now(), beta, recon_sum / double(count),
-                kl_sum / double(count), valid.nll(), valid.kl, valid.perplexity());
+                epochs_done, (long long)adam.steps(), minutes_now(), beta, train_recon, train_kl, valid.nll(),
+                valid.kl, valid.perplexity());
     std::fflush(stdout);
     log << epochs_done << ',' << adam.steps() << ',' << minutes_now() << ',' << beta << ','
-        << recon_sum / double(count) << ',' << kl_sum / double(count) << ',' << valid.nll() << ',' << valid.recon
+        << train_recon << ',' << train_kl << ',' << valid.nll() << ',' << valid.recon
         << ',' << valid.kl << ',' << valid.perplexity() << '\n';
     log.flush();
   }
@@ -436,7 +507,10 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--model", t.model, "vae, or lm: the plain language model (no code)")
       ->capture_default_str()->check(CLI::IsMember({"vae", "lm"}));
   train_cmd->add_option("--epochs", t.epochs, "stop after this many epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  train_cmd->add_option("--minutes", t.minutes, "stop after this much training time")->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--minutes", t.minutes, "stop after this much training time (in all, resumed runs included)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--max-steps", t.max_steps, "stop after this many steps in all (0: no limit); checkpoints there")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--batch", t.batch, "sentences per step")->capture_default_str()->check(CLI::Range(1, 4096));
   train_cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   train_cmd->add_option("--latent", t.latent, "code dimensions")->capture_default_str()->check(CLI::Range(1, 1024));

@@ -4,6 +4,8 @@
 // Private to kernels/*.cu; users include deepgen/cuda/launchers.hpp.
 #pragma once
 
+#include <math.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -32,10 +34,14 @@ inline unsigned grid_for(int64_t n) {
 struct Sum {
   template <typename T>
   __device__ static T apply(T a, T b) { return a + b; }
+  template <typename T>
+  __device__ static T identity() { return T(0); }
 };
 struct Max {
   template <typename T>
   __device__ static T apply(T a, T b) { return a > b ? a : b; }
+  template <typename T>
+  __device__ static T identity() { return -INFINITY; }
 };
 template <typename Op, typename T>
 __device__ T block_reduce(T value) {
@@ -47,7 +53,7 @@ __device__ T block_reduce(T value) {
   __syncthreads();
   if (warp == 0) {
     const unsigned warps = blockDim.x / 32;
-    value = lane < warps ? partial[lane] : partial[0];
+    value = lane < warps ? partial[lane] : Op::template identity<T>();  // lanes past the last warp add nothing
     for (int offset = 16; offset > 0; offset /= 2) value = Op::apply(value, __shfl_down_sync(0xffffffffu, value, offset));
     if (lane == 0) result = value;
   }

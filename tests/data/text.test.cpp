@@ -34,8 +34,7 @@ TEST_CASE("corpus_part: a fixed 90/5/5 split by hash", "[text]") {
   CHECK(double(counts[int(Part::train)]) / n == Approx(0.90).margin(0.01));
   CHECK(double(counts[int(Part::valid)]) / n == Approx(0.05).margin(0.006));
   CHECK(double(counts[int(Part::test)]) / n == Approx(0.05).margin(0.006));
-  // The same sentence always lands in the same part (FNV-1a, not std::hash).
-  CHECK(fnv1a("i went to the store to buy some groceries") == fnv1a("i went to the store to buy some groceries"));
+  // FNV-1a, not std::hash: the same on every platform and run.
   CHECK(fnv1a("") == 14695981039346656037ull);
   CHECK(fnv1a("a") == 0xaf63dc4c8601ec8cull);  // FNV-1a 64 reference value
 }

@@ -37,11 +37,16 @@ expect_error "corpus: no WordNet" "wordnet-base" "$CORPUS_BIN" --wordnet "$WORK/
 SIZES=(--data "$D" --embedding 8 --hidden 16 --latent 4 --batch 16 --anneal-steps 50)
 SMALL=("${SIZES[@]}" --seed 3)
 EPOCH_LINE='^epoch=2\.00 step=[0-9]+ minutes=[0-9.]+ beta=[0-9.]+ train_recon=[0-9.]+ train_kl=[0-9.]+ valid_nll=[0-9.]+ valid_kl=[0-9.]+ valid_ppl=[0-9.]+$'
+# all_files DIR: every file training writes is there and not empty.
+all_files() {
+  local f
+  for f in vocab.txt model.safetensors model.optim.safetensors best.safetensors train_log.csv steps.csv; do
+    [ -s "$1/$f" ] || return 1
+  done
+}
 for model in vae lm; do
   if "$BIN" train "${SMALL[@]}" --model $model --out "$WORK/$model" --epochs 2 >"$WORK/$model.out" 2>"$WORK/$model.err" &&
-     grep -qE "$EPOCH_LINE" "$WORK/$model.out" &&
-     for f in vocab.txt model.safetensors model.optim.safetensors best.safetensors train_log.csv steps.csv; do
-       [ -s "$WORK/$model/$f" ] || exit 1; done; then
+     grep -qE "$EPOCH_LINE" "$WORK/$model.out" && all_files "$WORK/$model"; then
     pass "train $model"; else fail "train $model: $(cat "$WORK/$model.out" "$WORK/$model.err")"; fi
 done
 V=$WORK/vae/model.safetensors
@@ -92,14 +97,26 @@ expect_error "resume with another seed" "--seed 3" "$BIN" train "${SIZES[@]}" --
 if cmp -s "$V" "$WORK/before.safetensors"; then pass "a refused resume leaves the checkpoint untouched"; else
   fail "the checkpoint changed"; fi
 
-# ---- resume repeats an uninterrupted run ---------------------------------------------------------
+expect_error "resume with another word dropout" "--word-dropout 0.3 but this run has 0.5" "$BIN" train "${SMALL[@]}" --word-dropout 0.5 --out "$WORK/vae" --epochs 3 --resume
+expect_error "resume with nothing left to do" "has already trained 2 epochs" "$BIN" train "${SMALL[@]}" --out "$WORK/vae" --epochs 2 --resume
+expect_error "feed-code on a language model" "a language model (--model lm) has none" "$BIN" train "${SMALL[@]}" --model lm --feed-code --out "$WORK/x"
+expect_error "beam on a language model, many sentences" "pass --count 1" "$BIN" sample --weights "$L" --beam 3 --count 2
+
+strip() { grep '^epoch=2\.00' "$1" | sed -E 's/ minutes=[0-9.]+//'; }
+
+# ---- resume repeats an uninterrupted run, at an epoch's end and within one ---------------------------
+"$BIN" train "${SMALL[@]}" --out "$WORK/m" --epochs 2 --max-steps 100 >"$WORK/m1.out" 2>/dev/null
+"$BIN" train "${SMALL[@]}" --out "$WORK/m" --epochs 2 --resume >"$WORK/m2.out" 2>/dev/null
+if grep -q '^epoch=1\.[0-9]* step=100 ' "$WORK/m1.out" && [ -n "$(strip "$WORK/m2.out")" ] &&
+   [ "$(strip "$WORK/m2.out")" = "$(strip "$WORK/vae.out")" ]; then
+  pass "a run stopped within its second epoch (--max-steps 100) and resumed repeats the uninterrupted one"; else
+  fail "mid-epoch resume: $(cat "$WORK/m1.out") / $(strip "$WORK/m2.out") vs $(strip "$WORK/vae.out")"; fi
 "$BIN" train "${SMALL[@]}" --out "$WORK/r" --epochs 1 >"$WORK/r1.out" 2>/dev/null
 # A run killed after its checkpoint logged a row that the resumed run takes again.
 echo "1.5,99999,0.1,1,1,1,1,1,1,1" >>"$WORK/r/train_log.csv"
 "$BIN" train "${SMALL[@]}" --out "$WORK/r" --epochs 2 --resume >"$WORK/r2.out" 2>/dev/null
 if ! grep -q ',99999,' "$WORK/r/train_log.csv" && [ "$(wc -l <"$WORK/r/train_log.csv")" = 3 ]; then
   pass "resume drops log rows past the checkpoint"; else fail "train_log after resume: $(cat "$WORK/r/train_log.csv")"; fi
-strip() { grep '^epoch=2\.00' "$1" | sed -E 's/ minutes=[0-9.]+//'; }
 if [ -n "$(strip "$WORK/r2.out")" ] && [ "$(strip "$WORK/r2.out")" = "$(strip "$WORK/vae.out")" ]; then
   pass "resume repeats the uninterrupted run"; else
   fail "resume: $(strip "$WORK/r2.out") vs $(strip "$WORK/vae.out")"; fi

@@ -242,7 +242,7 @@ inline TokenIds encode_sentence(const Vocabulary& vocab, const std::string& text
   TokenIds ids = vocab.encode(tokens);
   std::vector<std::string> missing;
   for (size_t i = 0; i < ids.size(); ++i)
-    if (ids[i] == Vocabulary::UNK && tokens[i] != "<unk>") missing.push_back(tokens[i]);
+    if (ids[i] == Vocabulary::UNK) missing.push_back(tokens[i]);
   DEEPGEN_CHECK(missing.size() < tokens.size(), "every word of '", text, "' is outside the model's ", vocab.size(),
                 "-word vocabulary, so there is nothing to encode; use words from the training corpus");
   if (unknown) *unknown = std::move(missing);
