@@ -27,7 +27,7 @@ inline unsigned grid_for(int64_t n) {
   return static_cast<unsigned>(std::min((n + THREADS - 1) / THREADS, MAX_BLOCKS));
 }
 
-/// The sum (Op = Sum) or maximum (Op = Max) of `value` over the block's
+/// The sum (Op = Sum), maximum (Max) or minimum (Min) of `value` over the block's
 /// threads, returned to every thread. blockDim.x must be a multiple of 32 and
 /// at most 1024; every thread of the block must call it (it synchronises).
 /// Warps reduce with shuffles, then warp 0 reduces the per-warp results.
@@ -42,6 +42,12 @@ struct Max {
   __device__ static T apply(T a, T b) { return a > b ? a : b; }
   template <typename T>
   __device__ static T identity() { return -INFINITY; }
+};
+struct Min {
+  template <typename T>
+  __device__ static T apply(T a, T b) { return a < b ? a : b; }
+  template <typename T>
+  __device__ static T identity() { return T(INT64_MAX); }  // used for indices
 };
 template <typename Op, typename T>
 __device__ T block_reduce(T value) {

@@ -1,6 +1,6 @@
 // tests/cuda/kernels.test.cu — softmax cross-entropy (kernels/softmax_ce.cu),
-// Adam over all tensors (kernels/adam.cu) and reparameterisation + KL
-// (kernels/vae.cu) against double-precision CPU references, on fresh random
+// Adam over all tensors (kernels/adam.cu), reparameterisation + KL
+// (kernels/vae.cu) and sampling (kernels/sampling.cu) against double-precision CPU references, on fresh random
 // inputs, outputs poisoned with NaN and guarded by canaries (support.hpp).
 // Without a device these WARN and pass (DEEPGEN_REQUIRE_GPU=1 makes that a
 // failure); the argument checks run everywhere.
@@ -8,12 +8,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/detail/adam_rule.hpp"
 #include "deepgen/detail/gaussian.hpp"
 #include "deepgen/error.hpp"
+#include "deepgen/models/sampling.hpp"
 #include "deepgen/random.hpp"
 
 #include "cuda/support.hpp"
@@ -190,6 +192,45 @@ TEMPLATE_TEST_CASE("reparam_kl_fwd/bwd match the CPU math and the CPU's Philox n
   }
 }
 
+// ---- sampling -------------------------------------------------------------------------------
+
+TEMPLATE_TEST_CASE("sample_rows draws what the CPU's sample_logits draws", "[cuda][sampling]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = 500;
+  const int64_t K = GENERATE(as<int64_t>{}, 1, 167, 1000);
+  const double temperature = GENERATE(0.0, 0.5, 1.0);
+  DYNAMIC_SECTION("K=" << K << " temperature=" << temperature) {
+    auto rng = make_rng(14, K, int64_t(temperature * 10));
+    const auto h_z = uniform<T>(rng, B * K, -4, 4);
+    const auto d_z = to_device(h_z);
+    Output<int32_t> d_out(B);
+    Output<T> d_w(B * K);
+    const uint64_t seed = 9, stream0 = 100, draw = 3;
+    Stream stream;
+    deepgen::cuda::sample_rows<T>(d_z.data(), B, K, temperature, seed, stream0, draw, d_w.data(), d_out.data(),
+                                  stream.get());
+    stream.sync();
+    const auto out = d_out.fetch("out");
+    int64_t differ = 0;
+    std::vector<T> scratch;
+    for (int64_t b = 0; b < B; ++b) {
+      deepgen::Philox cpu(seed, stream0 + uint64_t(b));
+      for (uint64_t i = 0; i < draw; ++i) cpu.uniform<T>();  // the row's earlier draws
+      deepgen::SamplingOptions s;
+      s.temperature = temperature;
+      const int32_t want = deepgen::sample_logits(h_z.data() + b * K, K, s, cpu, scratch);
+      REQUIRE(out[size_t(b)] >= 0);
+      REQUIRE(out[size_t(b)] < K);
+      differ += out[size_t(b)] != want;
+    }
+    // Device and host exp may differ in the last bit, which moves a draw only
+    // when the uniform falls within that of a class boundary.
+    INFO(differ << " of " << B << " rows differ from the CPU's draw");
+    REQUIRE(differ <= (std::is_same<T, float>::value && temperature > 0 ? 1 : 0));
+  }
+}
+
 // ---- argument checks (no device needed) ----------------------------------------------------
 
 TEST_CASE("softmax, Adam and VAE launchers reject bad arguments before touching the device", "[cuda]") {
@@ -211,4 +252,7 @@ TEST_CASE("softmax, Adam and VAE launchers reject bad arguments before touching 
   REQUIRE_THROWS_WITH(deepgen::cuda::reparam_kl_fwd<float>(&f, &f, 0, 0, &f, &f, &f, 4, 0, nullptr), Contains("D = 0"));
   REQUIRE_THROWS_WITH(deepgen::cuda::reparam_kl_bwd<float>(&f, &f, nullptr, &f, 1.f, &f, &f, 4, 2, nullptr),
                       Contains("'noise' is null"));
+  REQUIRE_THROWS_WITH(deepgen::cuda::sample_rows<float>(&f, 2, 3, -1.0, 0, 0, 0, &f, &t, nullptr),
+                      Contains("temperature -1"));
+  REQUIRE_THROWS_WITH(deepgen::cuda::sample_rows<float>(&f, 2, 0, 1.0, 0, 0, 0, &f, &t, nullptr), Contains("K = 0"));
 }

@@ -1,6 +1,7 @@
 // cuda/launchers.hpp — host entry points of the kernels in kernels/*.cu:
 // the LSTM step (lstm.cu), softmax cross-entropy (softmax_ce.cu), Adam
-// (adam.cu), and the VAE's reparameterisation + KL (vae.cu).
+// (adam.cu), the VAE's reparameterisation + KL (vae.cu), and sampling
+// (sampling.cu).
 //
 // Declarations only, in plain C++ (g++ compiles this header): the definitions,
 // explicitly instantiated for float and double, live in the deepgen::cuda
@@ -122,5 +123,16 @@ void reparam_kl_fwd(const T* mean, const T* logvar, uint64_t seed, uint64_t stre
 template <typename T>
 void reparam_kl_bwd(const T* mean, const T* logvar, const T* noise, const T* dcode, T dkl, T* dmean, T* dlogvar,
                     int64_t B, int64_t D, cudaStream_t stream);
+
+// ---- sampling (kernels/sampling.cu) ---------------------------------------------------------
+
+/// One class per row of logits (B, K) into out (B): the likeliest (first
+/// maximum) at temperature 0, else a draw from softmax(logits / temperature)
+/// with uniform element `draw` of Philox(seed, stream + b) for row b — what
+/// the CPU's sample_logits (top_k = 0) returns with Philox(seed, stream + b)
+/// at its (draw + 1)-th uniform. weights (B, K) is scratch.
+template <typename T>
+void sample_rows(const T* logits, int64_t B, int64_t K, double temperature, uint64_t seed, uint64_t stream,
+                 uint64_t draw, T* weights, int32_t* out, cudaStream_t cuda_stream);
 
 }  // namespace deepgen::cuda
