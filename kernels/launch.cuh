@@ -69,6 +69,15 @@ __device__ T block_reduce(T value) {
   return out;
 }
 
+/// The largest of a row's K values, z[0 … K−1], over the block's threads
+/// (every thread of the block calls it and gets the result).
+template <typename T>
+__device__ T row_max(const T* z, int64_t K) {
+  T m = z[0];
+  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) m = z[k] > m ? z[k] : m;
+  return block_reduce<Max>(m);
+}
+
 inline void check_positive(const char* fn, const char* name, int64_t value, const char* meaning) {
   DEEPGEN_CHECK(value > 0, fn, ": ", name, " = ", value, " must be positive (", name, " is ", meaning,
                 "); pass the real size, and skip the call when there is no work");

@@ -31,9 +31,7 @@ __global__ void sample_rows_kernel(const T* logits, int64_t K, T inv_temperature
   const int64_t row = blockIdx.x;
   const T* z = logits + row * K;
   T* w = weights + row * K;
-  T m = z[0];
-  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) m = z[k] > m ? z[k] : m;
-  m = block_reduce<Max>(m);
+  const T m = row_max(z, K);
   int64_t first = INT64_MAX;  // the first index holding the maximum
   for (int64_t k = threadIdx.x; k < K; k += blockDim.x)
     if (z[k] == m && k < first) first = k;

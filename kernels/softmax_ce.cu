@@ -32,9 +32,7 @@ __global__ void softmax_xent_fwd_kernel(const T* logits, const int32_t* targets,
   const int64_t row = blockIdx.x;
   const T* z = logits + row * K;
   T* p = probs + row * K;
-  T m = z[0];
-  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) m = z[k] > m ? z[k] : m;
-  m = block_reduce<Max>(m);
+  const T m = row_max(z, K);
   T s = T(0);
   for (int64_t k = threadIdx.x; k < K; k += blockDim.x) {
     const T e = detail::exp_(z[k] - m);
