@@ -14,7 +14,7 @@ OUT=${2:-runs/pixelrnn}
 MINUTES=${MINUTES:-5}
 start=$(date +%s)
 bash scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPGEN_BUILD_TESTS=OFF -DDEEPGEN_BUILD_BENCHMARKS=OFF >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPGEN_BUILD_TESTS=ON -DDEEPGEN_BUILD_BENCHMARKS=ON -DDEEPGEN_BUILD_EXAMPLES=ON >/dev/null
 cmake --build build -j"$(nproc)" --target pixelrnn_pokemon make_pokemon_dataset
 BUILD_DIR=build bash scripts/get_pokemon_data.sh "$DATA"
 BIN=build/examples/pixelrnn_pokemon

@@ -18,7 +18,7 @@ MINUTES=${MINUTES:-30}
 DATA=data/sentences
 start=$(date +%s)
 bash scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPGEN_BUILD_TESTS=OFF -DDEEPGEN_BUILD_BENCHMARKS=OFF >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPGEN_BUILD_TESTS=ON -DDEEPGEN_BUILD_BENCHMARKS=ON -DDEEPGEN_BUILD_EXAMPLES=ON >/dev/null
 cmake --build build -j"$(nproc)" --target sentence_vae make_sentence_corpus plot_training
 build/examples/make_sentence_corpus --out "$DATA"
 BIN=build/examples/sentence_vae
