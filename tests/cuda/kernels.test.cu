@@ -8,9 +8,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "deepgen/cuda/context.hpp"
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/detail/adam_rule.hpp"
 #include "deepgen/detail/gaussian.hpp"
@@ -255,4 +258,19 @@ TEST_CASE("softmax, Adam and VAE launchers reject bad arguments before touching 
   REQUIRE_THROWS_WITH(deepgen::cuda::sample_rows<float>(&f, 2, 3, -1.0, 0, 0, 0, &f, &t, nullptr),
                       Contains("temperature -1"));
   REQUIRE_THROWS_WITH(deepgen::cuda::sample_rows<float>(&f, 2, 0, 1.0, 0, 0, 0, &f, &t, nullptr), Contains("K = 0"));
+}
+
+TEST_CASE("cuda::Context: a stream and a cuBLAS handle, or a clear error without a device", "[cuda]") {
+  std::string why;
+  if (deepgen::cuda_device_available(&why)) {
+    deepgen::cuda::Context ctx;
+    REQUIRE(ctx.stream() != nullptr);
+    REQUIRE(ctx.cublas() != nullptr);
+    deepgen::cuda::Context moved(std::move(ctx));
+    REQUIRE(moved.cublas() != nullptr);
+    moved.sync();
+  } else {
+    REQUIRE_THROWS_AS(deepgen::cuda::Context(), deepgen::CudaError);
+    REQUIRE_THROWS_WITH(deepgen::cuda::Context(), Contains("cudaStreamCreate") && Contains("failed"));
+  }
 }

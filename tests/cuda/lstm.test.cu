@@ -20,10 +20,12 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "deepgen/cuda/check.hpp"
 #include "deepgen/cuda/launchers.hpp"
+#include "deepgen/cuda/lstm_sequence.hpp"
 #include "deepgen/cuda/memory.hpp"
 #include "deepgen/detail/lstm_gates.hpp"
 #include "deepgen/error.hpp"
@@ -302,6 +304,63 @@ TEMPLATE_TEST_CASE("onehot_scatter_add accumulates dpre rows into weight_ih colu
 }
 
 // ---- without a device: argument checks, error macros, empty buffers ---------------
+
+// ---- a whole sequence -------------------------------------------------------------------------
+
+TEMPLATE_TEST_CASE("lstm_sequence_forward_onehot matches the step-by-step double reference", "[cuda][lstm]", float,
+                   double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = GENERATE(as<int64_t>{}, 1, 9);
+  const int64_t H = GENERATE(as<int64_t>{}, 7, 64);
+  const int64_t steps = 12;
+  DYNAMIC_SECTION("B=" << B << " H=" << H) {
+    auto rng = make_rng(21, B, H);
+    const double bound = 1 / std::sqrt(double(H));
+    const auto h_wih = uniform<T>(rng, 4 * H * I_SIZE, -bound, bound);
+    const auto h_whh = uniform<T>(rng, 4 * H * H, -bound, bound);
+    const auto h_bih = uniform<T>(rng, 4 * H, -bound, bound);
+    const auto h_bhh = uniform<T>(rng, 4 * H, -bound, bound);
+    const auto h_h0 = uniform<T>(rng, B * H, -0.5, 0.5);
+    const auto h_c0 = uniform<T>(rng, B * H, -0.5, 0.5);
+    const auto h_tokens = random_tokens(rng, steps * B, I_SIZE);  // (T, B)
+    const auto d_wih = to_device(h_wih);
+    const auto d_whh = to_device(h_whh);
+    const auto d_bih = to_device(h_bih);
+    const auto d_bhh = to_device(h_bhh);
+    const auto d_h0 = to_device(h_h0);
+    const auto d_c0 = to_device(h_c0);
+    const auto d_tokens = to_device(h_tokens);
+    Output<T> d_act(steps * B * 4 * H), d_hs((steps + 1) * B * H), d_cs((steps + 1) * B * H);
+    deepgen::cuda::Context ctx;
+    deepgen::cuda::lstm_sequence_forward_onehot<T>(ctx, d_tokens.data(), d_wih.data(), d_whh.data(), d_bih.data(),
+                                                   d_bhh.data(), d_h0.data(), d_c0.data(), B, steps, H, I_SIZE,
+                                                   d_act.data(), d_hs.data(), d_cs.data());
+    ctx.sync();
+
+    // Reference: pre = h·W_hhᵀ in double, then the one-step reference.
+    std::vector<double> h = to_double(h_h0), c = to_double(h_c0), ref_act, ref_hs = h, ref_cs = c;
+    const auto wih = to_double(h_wih), whh = to_double(h_whh), bih = to_double(h_bih), bhh = to_double(h_bhh);
+    for (int64_t t = 0; t < steps; ++t) {
+      std::vector<double> pre(size_t(B * 4 * H), 0.0);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t g = 0; g < 4 * H; ++g)
+          for (int64_t k = 0; k < H; ++k) pre[size_t(b * 4 * H + g)] += h[size_t(b * H + k)] * whh[size_t(g * H + k)];
+      const std::vector<int32_t> tok(h_tokens.begin() + t * B, h_tokens.begin() + (t + 1) * B);
+      const FwdRef r = reference_fwd(pre, bih, bhh, c, &tok, wih, B, H, I_SIZE);
+      ref_act.insert(ref_act.end(), r.act.begin(), r.act.end());
+      ref_hs.insert(ref_hs.end(), r.h.begin(), r.h.end());
+      ref_cs.insert(ref_cs.end(), r.c.begin(), r.c.end());
+      h = r.h;
+      c = r.c;
+    }
+    // Float rounding compounds over the steps: a looser bound than one step's.
+    const double tol = std::is_same<T, float>::value ? 1e-4 : 1e-11;
+    require_close("act", d_act.fetch("act"), ref_act, tol);
+    require_close("hs", d_hs.fetch("hs"), ref_hs, tol);
+    require_close("cs", d_cs.fetch("cs"), ref_cs, tol);
+  }
+}
 
 TEST_CASE("LSTM launchers reject bad arguments before touching the device", "[cuda][lstm]") {
   // Host arrays stand in for device pointers: validation must throw before any launch.

@@ -118,9 +118,10 @@ class Stream {
   cudaStream_t m_stream = nullptr;
 };
 
-/// REQUIRE all of `got` finite and ‖got − ref‖ / ‖ref‖ <= tolerance<T>(); NaN fails.
+/// REQUIRE all of `got` finite and ‖got − ref‖ / ‖ref‖ <= tol (default tolerance<T>()); NaN fails.
 template <typename T>
-void require_close(const char* name, const std::vector<T>& got, const std::vector<double>& ref) {
+void require_close(const char* name, const std::vector<T>& got, const std::vector<double>& ref,
+                   double tol = tolerance<T>()) {
   REQUIRE(got.size() == ref.size());
   std::size_t nonfinite = 0;
   double diff2 = 0, ref2 = 0;
@@ -131,7 +132,6 @@ void require_close(const char* name, const std::vector<T>& got, const std::vecto
     ref2 += ref[k] * ref[k];
   }
   const double err = std::sqrt(diff2) / std::sqrt(ref2);
-  const double tol = tolerance<T>();
   INFO(name << ": " << nonfinite << " non-finite of " << got.size() << ", relative error " << err
             << " (tolerance " << tol << ")");
   REQUIRE(nonfinite == 0);
