@@ -1,10 +1,12 @@
-// kernels/lstm_sequence.cu — the one-hot LSTM sequence forward on the GPU
-// (declared and explained in deepgen/cuda/lstm_sequence.hpp): per step, a
-// cuBLAS GEMM for the recurrence and the fused pointwise kernel for the rest.
+// kernels/lstm_sequence.cu — the one-hot LSTM sequence on the GPU, forward
+// and backward (declared and explained in deepgen/cuda/lstm_sequence.hpp):
+// per step, a cuBLAS GEMM for the recurrence and the fused pointwise kernel
+// for the rest; the backward's weight gradients as whole-sequence products.
 #include <cublas_v2.h>
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "deepgen/cuda/check.hpp"
 #include "deepgen/cuda/launchers.hpp"
@@ -17,16 +19,46 @@ namespace {
 
 using namespace kernels;
 
-// C (m × n, column-major) = op(A) · B, the one GEMM shape used here.
-void gemm_tn(cublasHandle_t h, int m, int n, int k, const float* A, int lda, const float* B, int ldb, float* C,
-             int ldc) {
-  const float one = 1, zero = 0;
-  DEEPGEN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, A, lda, B, ldb, &zero, C, ldc));
+// C (m × n, column-major) = op(A)·op(B) + β·C: the row-major products below,
+// written for cuBLAS's column-major view.
+template <typename T>
+void gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* A, int lda,
+          const T* B, int ldb, T beta, T* C, int ldc) {
+  const T one = 1;
+  if constexpr (std::is_same<T, float>::value)
+    DEEPGEN_CUBLAS_CHECK(cublasSgemm(h, ta, tb, m, n, k, &one, A, lda, B, ldb, &beta, C, ldc));
+  else
+    DEEPGEN_CUBLAS_CHECK(cublasDgemm(h, ta, tb, m, n, k, &one, A, lda, B, ldb, &beta, C, ldc));
 }
-void gemm_tn(cublasHandle_t h, int m, int n, int k, const double* A, int lda, const double* B, int ldb, double* C,
-             int ldc) {
-  const double one = 1, zero = 0;
-  DEEPGEN_CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, A, lda, B, ldb, &zero, C, ldc));
+
+// y += A·x for column-major A (m × n).
+template <typename T>
+void gemv_add(cublasHandle_t h, int m, int n, const T* A, int lda, const T* x, T* y) {
+  const T one = 1;
+  if constexpr (std::is_same<T, float>::value)
+    DEEPGEN_CUBLAS_CHECK(cublasSgemv(h, CUBLAS_OP_N, m, n, &one, A, lda, x, 1, &one, y, 1));
+  else
+    DEEPGEN_CUBLAS_CHECK(cublasDgemv(h, CUBLAS_OP_N, m, n, &one, A, lda, x, 1, &one, y, 1));
+}
+
+// y += x, n elements.
+template <typename T>
+void axpy_add(cublasHandle_t h, int n, const T* x, T* y) {
+  const T one = 1;
+  if constexpr (std::is_same<T, float>::value)
+    DEEPGEN_CUBLAS_CHECK(cublasSaxpy(h, n, &one, x, 1, y, 1));
+  else
+    DEEPGEN_CUBLAS_CHECK(cublasDaxpy(h, n, &one, x, 1, y, 1));
+}
+
+void check_sizes(const char* fn, int64_t B, int64_t steps, int64_t H, int64_t I) {
+  check_positive(fn, "B", B, "the batch size");
+  check_positive(fn, "steps", steps, "the sequence length T");
+  check_positive(fn, "H", H, "the hidden size");
+  check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
+  check_product(fn, steps + 1, B * 4 * H, "(T + 1) x B x 4H");
+  DEEPGEN_CHECK(steps * B <= 0x7fffffff && 4 * H <= 0x7fffffff && I <= 0x7fffffff, fn, ": T·B = ", steps * B,
+                ", 4H = ", 4 * H, ", I = ", I, " must each fit cuBLAS's int sizes");
 }
 
 }  // namespace
@@ -36,13 +68,7 @@ void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, con
                                   const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,
                                   int64_t H, int64_t I, T* act, T* hs, T* cs) {
   const char* fn = "lstm_sequence_forward_onehot";
-  check_positive(fn, "B", B, "the batch size");
-  check_positive(fn, "steps", steps, "the sequence length T");
-  check_positive(fn, "H", H, "the hidden size");
-  check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
-  DEEPGEN_CHECK(B <= 0x7fffffff && 4 * H <= 0x7fffffff && I <= 0x7fffffff, fn, ": B = ", B, ", 4H = ", 4 * H,
-                ", I = ", I, " must each fit cuBLAS's int sizes");
-  check_product(fn, steps + 1, B * 4 * H, "(T + 1) x B x 4H");
+  check_sizes(fn, B, steps, H, I);
   check_pointer(fn, "tokens", tokens, "(T, B) int32, time-major");
   check_pointer(fn, "weight_hh", weight_hh, "(4H, H)");
   check_pointer(fn, "act", act, "(T, B, 4H)");
@@ -58,10 +84,53 @@ void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, con
     T* a = act + t * B * G;
     // Row-major (B × 4H) = (B × H)·W_hhᵀ is column-major (4H × B) = W_hh · hᵀ,
     // where row-major W_hh (4H × H) read column-major is W_hhᵀ: hence op T.
-    gemm_tn(ctx.cublas(), G, int(B), int(H), weight_hh, int(H), hs + t * B * H, int(H), a, G);
+    gemm<T>(ctx.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, int(B), int(H), weight_hh, int(H), hs + t * B * H, int(H),
+            T(0), a, G);
     lstm_pointwise_fwd<T>(a, tokens + t * B, weight_ih, b_ih, b_hh, cs + t * B * H, a, cs + (t + 1) * B * H,
                           hs + (t + 1) * B * H, B, H, I, ctx.stream());
   }
+}
+
+template <typename T>
+void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_hh, const T* act,
+                                   const T* hs, const T* cs, const T* dy, const T* dh_n, const T* dc_n, int64_t B,
+                                   int64_t steps, int64_t H, int64_t I, const T* ones, T* dpre, T* work,
+                                   T* dweight_ih, T* dweight_hh, T* db_ih, T* db_hh, T* dh0, T* dc0) {
+  const char* fn = "lstm_sequence_backward_onehot";
+  check_sizes(fn, B, steps, H, I);
+  for (const auto& [name, ptr] : {std::pair<const char*, const void*>{"tokens", tokens}, {"weight_hh", weight_hh},
+                                  {"act", act}, {"hs", hs}, {"cs", cs}, {"dy", dy}, {"ones", ones}, {"dpre", dpre},
+                                  {"work", work}, {"dweight_ih", dweight_ih}, {"dweight_hh", dweight_hh},
+                                  {"db_ih", db_ih}, {"db_hh", db_hh}})
+    check_pointer(fn, name, ptr, "as documented in cuda/lstm_sequence.hpp");
+  const int G = int(4 * H), N = int(steps * B);
+  const size_t state_bytes = size_t(B * H) * sizeof(T);
+  T* dh = work;          // (B, H)
+  T* dc = work + B * H;  // (B, H), the gradient on c_t flowing back
+  if (dc_n) DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(dc, dc_n, state_bytes, cudaMemcpyDeviceToDevice, ctx.stream()));
+  else DEEPGEN_CUDA_CHECK(cudaMemsetAsync(dc, 0, state_bytes, ctx.stream()));
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(dh, dy + t * B * H, state_bytes, cudaMemcpyDeviceToDevice, ctx.stream()));
+    if (t == steps - 1) {
+      if (dh_n) axpy_add<T>(ctx.cublas(), int(B * H), dh_n, dh);  // the gradient arriving on h_T
+    } else {
+      // dh (B × H) += dpre[t+1] (B × 4H) · W_hh (4H × H); column-major: dhᵀ += W_hhᵀ·dpre[t+1]ᵀ.
+      gemm<T>(ctx.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, int(H), int(B), G, weight_hh, int(H), dpre + (t + 1) * B * G, G,
+              T(1), dh, int(H));
+    }
+    lstm_pointwise_bwd<T>(act + t * B * G, cs + t * B * H, cs + (t + 1) * B * H, dh, dc, dpre + t * B * G, dc, B, H,
+                          ctx.stream());
+  }
+  if (dc0) DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(dc0, dc, state_bytes, cudaMemcpyDeviceToDevice, ctx.stream()));
+  if (dh0) {  // dh0 = dpre[0]·W_hh
+    gemm<T>(ctx.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, int(H), int(B), G, weight_hh, int(H), dpre, G, T(0), dh0, int(H));
+  }
+  // dW_hh (4H × H) += dpreᵀ (4H × N) · hs[0 … T−1] (N × H); column-major: dW_hhᵀ += hsᵀ·dpre.
+  gemm<T>(ctx.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, int(H), G, N, hs, int(H), dpre, G, T(1), dweight_hh, int(H));
+  // db (4H) += Σ over the N rows of dpre: dpre read column-major is (4H × N).
+  gemv_add<T>(ctx.cublas(), G, N, dpre, G, ones, db_ih);
+  gemv_add<T>(ctx.cublas(), G, N, dpre, G, ones, db_hh);
+  onehot_scatter_add<T>(tokens, dpre, dweight_ih, int64_t(N), int64_t(G), I, ctx.stream());
 }
 
 template void lstm_sequence_forward_onehot<float>(const Context&, const int32_t*, const float*, const float*,
@@ -70,5 +139,15 @@ template void lstm_sequence_forward_onehot<float>(const Context&, const int32_t*
 template void lstm_sequence_forward_onehot<double>(const Context&, const int32_t*, const double*, const double*,
                                                    const double*, const double*, const double*, const double*,
                                                    int64_t, int64_t, int64_t, int64_t, double*, double*, double*);
+
+template void lstm_sequence_backward_onehot<float>(const Context&, const int32_t*, const float*, const float*,
+                                                   const float*, const float*, const float*, const float*,
+                                                   const float*, int64_t, int64_t, int64_t, int64_t, const float*,
+                                                   float*, float*, float*, float*, float*, float*, float*, float*);
+template void lstm_sequence_backward_onehot<double>(const Context&, const int32_t*, const double*, const double*,
+                                                    const double*, const double*, const double*, const double*,
+                                                    const double*, int64_t, int64_t, int64_t, int64_t, const double*,
+                                                    double*, double*, double*, double*, double*, double*, double*,
+                                                    double*);
 
 }  // namespace deepgen::cuda
