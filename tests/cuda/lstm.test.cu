@@ -79,6 +79,37 @@ FwdRef reference_fwd(const std::vector<double>& pre, const std::vector<double>& 
   return r;
 }
 
+/// The whole one-hot sequence in double, step by step: pre = h·W_hhᵀ, then
+/// reference_fwd. tokens (T, B) time-major; h0, c0 (B, H). Returns act
+/// (T, B, 4H) and, with the initial state first, hs and cs (T + 1, B, H).
+FwdRef reference_sequence_fwd(const std::vector<int32_t>& tokens, const std::vector<double>& wih,
+                              const std::vector<double>& whh, const std::vector<double>& bih,
+                              const std::vector<double>& bhh, std::vector<double> h, std::vector<double> c,
+                              int64_t B, int64_t steps, int64_t H, int64_t I) {
+  FwdRef all{{}, c, h};
+  for (int64_t t = 0; t < steps; ++t) {
+    std::vector<double> pre(size_t(B * 4 * H), 0.0);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t g = 0; g < 4 * H; ++g)
+        for (int64_t k = 0; k < H; ++k) pre[size_t(b * 4 * H + g)] += h[size_t(b * H + k)] * whh[size_t(g * H + k)];
+    const std::vector<int32_t> tok(tokens.begin() + t * B, tokens.begin() + (t + 1) * B);
+    const FwdRef r = reference_fwd(pre, bih, bhh, c, &tok, wih, B, H, I);
+    all.act.insert(all.act.end(), r.act.begin(), r.act.end());
+    all.h.insert(all.h.end(), r.h.begin(), r.h.end());
+    all.c.insert(all.c.end(), r.c.begin(), r.c.end());
+    h = r.h;
+    c = r.c;
+  }
+  return all;
+}
+
+/// dh (B, H) += dpre (B, 4H) · W_hh (4H, H): the gradient a step sends back to h.
+void add_dpre_times_whh(const double* dpre, const std::vector<double>& whh, double* dh, int64_t B, int64_t H) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < H; ++k)
+      for (int64_t g = 0; g < 4 * H; ++g) dh[b * H + k] += dpre[b * 4 * H + g] * whh[size_t(g * H + k)];
+}
+
 }  // namespace
 
 // ---- forward -----------------------------------------------------------------------
@@ -338,27 +369,13 @@ TEMPLATE_TEST_CASE("lstm_sequence_forward_onehot matches the step-by-step double
                                                    d_act.data(), d_hs.data(), d_cs.data());
     ctx.sync();
 
-    // Reference: pre = h·W_hhᵀ in double, then the one-step reference.
-    std::vector<double> h = to_double(h_h0), c = to_double(h_c0), ref_act, ref_hs = h, ref_cs = c;
-    const auto wih = to_double(h_wih), whh = to_double(h_whh), bih = to_double(h_bih), bhh = to_double(h_bhh);
-    for (int64_t t = 0; t < steps; ++t) {
-      std::vector<double> pre(size_t(B * 4 * H), 0.0);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t g = 0; g < 4 * H; ++g)
-          for (int64_t k = 0; k < H; ++k) pre[size_t(b * 4 * H + g)] += h[size_t(b * H + k)] * whh[size_t(g * H + k)];
-      const std::vector<int32_t> tok(h_tokens.begin() + t * B, h_tokens.begin() + (t + 1) * B);
-      const FwdRef r = reference_fwd(pre, bih, bhh, c, &tok, wih, B, H, I_SIZE);
-      ref_act.insert(ref_act.end(), r.act.begin(), r.act.end());
-      ref_hs.insert(ref_hs.end(), r.h.begin(), r.h.end());
-      ref_cs.insert(ref_cs.end(), r.c.begin(), r.c.end());
-      h = r.h;
-      c = r.c;
-    }
+    const FwdRef ref = reference_sequence_fwd(h_tokens, to_double(h_wih), to_double(h_whh), to_double(h_bih),
+                                              to_double(h_bhh), to_double(h_h0), to_double(h_c0), B, steps, H, I_SIZE);
     // Float rounding compounds over the steps: a looser bound than one step's.
     const double tol = std::is_same<T, float>::value ? 1e-4 : 1e-11;
-    require_close("act", d_act.fetch("act"), ref_act, tol);
-    require_close("hs", d_hs.fetch("hs"), ref_hs, tol);
-    require_close("cs", d_cs.fetch("cs"), ref_cs, tol);
+    require_close("act", d_act.fetch("act"), ref.act, tol);
+    require_close("hs", d_hs.fetch("hs"), ref.h, tol);
+    require_close("cs", d_cs.fetch("cs"), ref.c, tol);
   }
 }
 
@@ -407,27 +424,15 @@ TEMPLATE_TEST_CASE("lstm_sequence_backward_onehot matches backpropagation throug
     ctx.sync();
 
     // Reference forward (zero initial state) and BPTT, all in double.
-    const auto wih = to_double(h_wih), whh = to_double(h_whh), bih = to_double(h_bih), bhh = to_double(h_bhh);
-    std::vector<double> act, hs(size_t(B * H), 0.0), cs(size_t(B * H), 0.0);
-    for (int64_t t = 0; t < steps; ++t) {
-      std::vector<double> pre(size_t(B * G), 0.0);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t g = 0; g < G; ++g)
-          for (int64_t k = 0; k < H; ++k) pre[size_t(b * G + g)] += hs[size_t((t * B + b) * H + k)] * whh[size_t(g * H + k)];
-      const std::vector<int32_t> tok(h_tokens.begin() + t * B, h_tokens.begin() + (t + 1) * B);
-      const std::vector<double> c_prev(cs.end() - B * H, cs.end());
-      const FwdRef r = reference_fwd(pre, bih, bhh, c_prev, &tok, wih, B, H, I_SIZE);
-      act.insert(act.end(), r.act.begin(), r.act.end());
-      hs.insert(hs.end(), r.h.begin(), r.h.end());
-      cs.insert(cs.end(), r.c.begin(), r.c.end());
-    }
+    const auto wih = to_double(h_wih), whh = to_double(h_whh);
+    const std::vector<double> zeros(size_t(B * H), 0.0);
+    const FwdRef fwd = reference_sequence_fwd(h_tokens, wih, whh, to_double(h_bih), to_double(h_bhh), zeros, zeros,
+                                              B, steps, H, I_SIZE);
+    const std::vector<double>&act = fwd.act, &hs = fwd.h, &cs = fwd.c;
     std::vector<double> dpre(size_t(N * G)), dc = to_double(h_dcn), dh(size_t(B * H)), dh0(size_t(B * H), 0.0);
     for (int64_t t = steps - 1; t >= 0; --t) {
       for (int64_t i = 0; i < B * H; ++i) dh[size_t(i)] = h_dy[size_t(t * B * H + i)] + (t == steps - 1 ? h_dhn[size_t(i)] : 0);
-      if (t < steps - 1)
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t k = 0; k < H; ++k)
-            for (int64_t g = 0; g < G; ++g) dh[size_t(b * H + k)] += dpre[size_t(((t + 1) * B + b) * G + g)] * whh[size_t(g * H + k)];
+      if (t < steps - 1) add_dpre_times_whh(dpre.data() + (t + 1) * B * G, whh, dh.data(), B, H);
       for (int64_t b = 0; b < B; ++b)
         for (int64_t j = 0; j < H; ++j) {
           const size_t i = size_t(b * H + j);
@@ -438,9 +443,7 @@ TEMPLATE_TEST_CASE("lstm_sequence_backward_onehot matches backpropagation throug
           dc[i] = dcp;
         }
     }
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t k = 0; k < H; ++k)
-        for (int64_t g = 0; g < G; ++g) dh0[size_t(b * H + k)] += dpre[size_t(b * G + g)] * whh[size_t(g * H + k)];
+    add_dpre_times_whh(dpre.data(), whh, dh0.data(), B, H);
     std::vector<double> gwih = to_double(g_wih), gwhh = to_double(g_whh), gbih = to_double(g_bih), gbhh = to_double(g_bhh);
     for (int64_t n = 0; n < N; ++n)
       for (int64_t g = 0; g < G; ++g) {
