@@ -7,22 +7,16 @@
 // horizontal reference (e.g. a baseline's NLL) as a flat series.
 #include <deepgen/io/png.hpp>
 
+#include "progress.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 using namespace deepgen;
 
 namespace {
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, sep);) out.push_back(cell);
-  return out;
-}
-
 io::Series read_series(const std::string& spec, const std::string& x, const std::string& y) {
   const auto eq = spec.find('=');
   const std::string path = spec.substr(0, eq);

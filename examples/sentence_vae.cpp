@@ -43,7 +43,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -204,25 +203,18 @@ struct RunningSums {
   }
 };
 
-std::vector<std::string> csv_cells(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-  return cells;
-}
-
 /// Rewrite the CSV log at `path` (if there is one) without the rows whose
 /// `column` is above `last`, and without a torn last line.
 void drop_rows_after(const std::string& path, const std::string& column, int64_t last) {
   std::ifstream f(path);
   std::string header;
   if (!f.good() || !std::getline(f, header)) return;
-  const auto names = csv_cells(header);
+  const auto names = split(header);
   const size_t col = size_t(std::find(names.begin(), names.end(), column) - names.begin());
   if (col == names.size()) return;
   std::string kept = header + "\n";
   for (std::string line; std::getline(f, line);) {
-    const auto cells = csv_cells(line);
+    const auto cells = split(line);
     if (cells.size() == names.size() && std::atoll(cells[col].c_str()) <= last) kept += line + "\n";
   }
   f.close();
