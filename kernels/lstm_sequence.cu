@@ -5,51 +5,19 @@
 #include <cublas_v2.h>
 
 #include <cstdint>
-#include <type_traits>
 #include <utility>
 
 #include "deepgen/cuda/check.hpp"
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/cuda/lstm_sequence.hpp"
 #include "deepgen/error.hpp"
+#include "blas.cuh"
 #include "launch.cuh"
 
 namespace deepgen::cuda {
 namespace {
 
 using namespace kernels;
-
-// C (m × n, column-major) = op(A)·op(B) + β·C: the row-major products below,
-// written for cuBLAS's column-major view.
-template <typename T>
-void gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* A, int lda,
-          const T* B, int ldb, T beta, T* C, int ldc) {
-  const T one = 1;
-  if constexpr (std::is_same<T, float>::value)
-    DEEPGEN_CUBLAS_CHECK(cublasSgemm(h, ta, tb, m, n, k, &one, A, lda, B, ldb, &beta, C, ldc));
-  else
-    DEEPGEN_CUBLAS_CHECK(cublasDgemm(h, ta, tb, m, n, k, &one, A, lda, B, ldb, &beta, C, ldc));
-}
-
-// y += A·x for column-major A (m × n).
-template <typename T>
-void gemv_add(cublasHandle_t h, int m, int n, const T* A, int lda, const T* x, T* y) {
-  const T one = 1;
-  if constexpr (std::is_same<T, float>::value)
-    DEEPGEN_CUBLAS_CHECK(cublasSgemv(h, CUBLAS_OP_N, m, n, &one, A, lda, x, 1, &one, y, 1));
-  else
-    DEEPGEN_CUBLAS_CHECK(cublasDgemv(h, CUBLAS_OP_N, m, n, &one, A, lda, x, 1, &one, y, 1));
-}
-
-// y += x, n elements.
-template <typename T>
-void axpy_add(cublasHandle_t h, int n, const T* x, T* y) {
-  const T one = 1;
-  if constexpr (std::is_same<T, float>::value)
-    DEEPGEN_CUBLAS_CHECK(cublasSaxpy(h, n, &one, x, 1, y, 1));
-  else
-    DEEPGEN_CUBLAS_CHECK(cublasDaxpy(h, n, &one, x, 1, y, 1));
-}
 
 void check_sizes(const char* fn, int64_t B, int64_t steps, int64_t H, int64_t I) {
   check_positive(fn, "B", B, "the batch size");

@@ -1,0 +1,144 @@
+// cuda/pixelrnn.hpp — the lecture's PixelRNN trained, scored and sampled on
+// the GPU: the device counterpart of models/pixelrnn.hpp, step for step.
+//
+// A cuda::PixelRNN<T> holds, in device memory, the six parameters in
+// PyTorch's order (PARAMETER_NAMES; models::PixelRNN's named_parameters()
+// order), their gradients and Adam's two moments, each as one contiguous
+// buffer, plus the workspaces of the largest batch seen. The CPU model stays
+// the home of the weights: models/pixelrnn_cuda.hpp copies a models::PixelRNN
+// and its optim::Adam here and back (for checkpoints), with names and shapes
+// checked.
+//
+// One training step (train_step), on the context's stream, for B images of P
+// pixels, N = P·B rows in time-major order (row t·B + b is image b, step t):
+//   1. lstm_sequence_forward_onehot: T = P steps of one GEMM + the fused step
+//   2. dropout on h (the CPU's mask, element for element: Philox(seed, 2^40 |
+//      step) word (b·P + t)·H + j), one kernel that recomputes the mask
+//      instead of storing it, so backward is the same kernel again
+//   3. logits = ones·fc.biasᵀ + h·fc.weightᵀ: two cuBLAS GEMMs (the first of
+//      depth 1 broadcasts the bias), (N, K)
+//   4. softmax_xent_fwd; the loss = Σ row losses / N, read back and checked
+//      finite before any gradient is computed (as optim::backward_and_step)
+//   5. softmax_xent_bwd, then fc's gradients as two GEMMs and a GEMV over all
+//      N rows, dh = dlogits·fc.weight, dropout backward, and
+//      lstm_sequence_backward_onehot
+//   6. ‖g‖₂ over every gradient (cublasNrm2 on the one buffer), checked
+//      finite, scaled to max_grad_norm when above it (PyTorch's clip_grad_norm_)
+//   7. adam_update_all over the one buffer, with detail::adam_scalars
+// Two values travel to the host per step (the loss and the norm): the
+// finiteness checks need them, and they cost a few microseconds.
+//
+// Sampling and completion (complete) run the recurrence one step at a time
+// with the sampled colour kept on the device: the token read at step t is the
+// pixel written at step t − 1, so nothing crosses to the host until the end.
+// Row b draws from Philox(seed, first_index + b), one uniform per sampled
+// pixel, as models::PixelRNN::complete does.
+//
+// Plain C++ (no Eigen): this header compiles with g++ and nvcc; the
+// definitions live in kernels/pixelrnn.cu, instantiated for float and double.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "context.hpp"
+#include "memory.hpp"
+
+namespace deepgen::cuda {
+
+/// Adam's hyperparameters and the step's training options.
+struct PixelRNNStepOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  double max_grad_norm = 1.0;  ///< 0: no clipping (the finiteness check stays)
+  double dropout = 0;          ///< rate on the LSTM outputs; 0: none
+  uint64_t seed = 0;           ///< the dropout masks' Philox key
+};
+
+template <typename T>
+class PixelRNN {
+ public:
+  static constexpr int PARAMETERS = 6;
+  static constexpr std::array<const char*, PARAMETERS> PARAMETER_NAMES = {
+      "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"};
+
+  /// palette_size K colours, hidden_size H cells. Parameters start at zero:
+  /// copy real ones in with set_parameters (or models/pixelrnn_cuda.hpp's
+  /// to_device). Throws deepgen::CudaError without a usable device.
+  PixelRNN(int64_t palette_size, int64_t hidden_size);
+
+  int64_t palette_size() const { return m_K; }
+  int64_t hidden_size() const { return m_H; }
+  /// The shape of parameter i, as models::PixelRNN has it.
+  std::vector<int64_t> parameter_shape(int i) const;
+  /// Elements of parameter i, and where it starts in the flat buffers.
+  int64_t parameter_numel(int i) const;
+  int64_t parameter_offset(int i) const;
+  /// All parameters together.
+  int64_t parameter_count() const { return m_offsets[PARAMETERS]; }
+
+  /// Copy parameter i (parameter_numel(i) elements) from / to host memory.
+  void set_parameter(int i, const T* host);
+  void get_parameter(int i, T* host) const;
+  /// The same for the gradients of the last backward pass and Adam's moments.
+  void get_gradient(int i, T* host) const;
+  void set_adam_moments(int i, const T* host_exp_avg, const T* host_exp_avg_sq);
+  void get_adam_moments(int i, T* host_exp_avg, T* host_exp_avg_sq) const;
+  /// Adam steps taken (the CPU optimizer's steps()); set it when resuming.
+  int64_t steps() const { return m_step; }
+  void set_steps(int64_t steps);
+
+  /// Forward and backward on B images of P pixels (host, B × P colour indices
+  /// in [0, K), checked): returns the mean cross-entropy (nats per pixel) and
+  /// leaves every parameter's gradient in the gradient buffer (overwritten),
+  /// the values of models::PixelRNN::training_loss + backward with the
+  /// dropout mask of Philox(seed, 2^40 | steps()). No update.
+  double forward_backward(const int32_t* images, int64_t B, int64_t P, double dropout, uint64_t seed);
+
+  /// One training step: forward_backward, clipping, Adam; returns the loss.
+  /// A non-finite loss or gradient throws deepgen::Error before the weights
+  /// change (as models::PixelRNN::train_step).
+  double train_step(const int32_t* images, int64_t B, int64_t P, const PixelRNNStepOptions& options);
+
+  /// Mean cross-entropy in nats per pixel of `count` images (count × P, host),
+  /// in batches of `batch`, no dropout: models::PixelRNN::nll.
+  double nll(const int32_t* images, int64_t count, int64_t P, int64_t batch = 64);
+
+  /// Complete B images (host, B × P, in place) from their first `keep` pixels,
+  /// at `temperature` (0: the likeliest colour): models::PixelRNN::complete
+  /// with top_k = 0. keep = 0 draws new images.
+  void complete(int32_t* images, int64_t B, int64_t P, int64_t keep, double temperature, uint64_t seed,
+                uint64_t first_index = 0);
+
+  const Context& context() const { return m_ctx; }
+
+ private:
+  void check_images(const int32_t* images, int64_t B, int64_t P, const char* where) const;
+  void reserve(int64_t B, int64_t P);  // grow the workspaces for (B, P)
+  double forward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream);  // after upload
+  void backward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream);
+  T* param(int i) { return m_params.data() + m_offsets[i]; }
+  T* grad(int i) { return m_grads.data() + m_offsets[i]; }
+
+  int64_t m_K, m_H;
+  std::array<int64_t, PARAMETERS + 1> m_offsets{};
+  int64_t m_step = 0;
+  Context m_ctx;
+  DeviceBuffer<T> m_params, m_grads, m_exp_avg, m_exp_avg_sq;
+  // adam_update_all's pointer tables and offsets: one tensor, the flat buffer.
+  DeviceBuffer<T*> m_adam_ptrs;  // params, m, v
+  DeviceBuffer<const T*> m_adam_grad_ptr;
+  DeviceBuffer<int64_t> m_adam_offsets;
+  // Workspaces, sized for m_rows = P·B rows (reserve()).
+  int64_t m_rows = 0, m_batch = 0, m_steps_reserved = 0;
+  DeviceBuffer<int32_t> m_tokens, m_targets;  // (P, B) each
+  DeviceBuffer<T> m_act, m_dpre;              // (P, B, 4H)
+  DeviceBuffer<T> m_hs, m_cs;                 // (P + 1, B, H)
+  DeviceBuffer<T> m_hdrop;                    // (P, B, H): dropped h, then dh
+  DeviceBuffer<T> m_logits, m_probs;          // (P·B, K); logits become dlogits
+  DeviceBuffer<T> m_row_loss, m_ones;         // (P·B)
+  DeviceBuffer<T> m_work;                     // (2, B, H)
+};
+
+}  // namespace deepgen::cuda

@@ -1,0 +1,361 @@
+// kernels/pixelrnn.cu — cuda::PixelRNN (declared and explained in
+// deepgen/cuda/pixelrnn.hpp): training, scoring and sampling the PixelRNN on
+// the GPU from the LSTM sequence, softmax, sampling and Adam kernels, cuBLAS,
+// and one kernel of its own, the recomputed dropout mask.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "deepgen/cuda/check.hpp"
+#include "deepgen/cuda/launchers.hpp"
+#include "deepgen/cuda/lstm_sequence.hpp"
+#include "deepgen/cuda/pixelrnn.hpp"
+#include "deepgen/detail/adam_rule.hpp"
+#include "deepgen/error.hpp"
+#include "deepgen/random.hpp"
+#include "blas.cuh"
+#include "launch.cuh"
+
+namespace deepgen::cuda {
+namespace {
+
+using namespace kernels;
+
+constexpr int32_t IGNORE_INDEX = -100;  // ops/softmax_cross_entropy.hpp's; no PixelRNN target uses it
+
+// y = x·mask for x (P, B, H) time-major, where mask is the CPU dropout's
+// (ops/dropout.hpp) for the batch-major (B, P, H) tensor: element n = (b·P +
+// t)·H + j is kept, scaled by keep_scale, when u32 n of Philox(seed, stream)
+// is at least `threshold`. The mask is recomputed, never stored: backward
+// runs this same kernel on the gradient. In place (x == y) is fine.
+template <typename T>
+__global__ void dropout_time_major_kernel(const T* x, T* y, int64_t P, int64_t B, int64_t H, uint64_t seed,
+                                          uint64_t stream, uint64_t threshold, T keep_scale) {
+  DEEPGEN_GRID_STRIDE(idx, P * B * H) {
+    const int64_t j = idx % H, row = idx / H, b = row % B, t = row / B;
+    const uint64_t n = uint64_t((b * P + t) * H + j);
+    y[idx] = philox_u32_at(seed, stream, n) >= threshold ? x[idx] * keep_scale : T(0);
+  }
+}
+
+template <typename T>
+void dropout_time_major(const T* x, T* y, int64_t P, int64_t B, int64_t H, double rate, uint64_t seed,
+                        uint64_t stream, cudaStream_t cuda_stream) {
+  const uint64_t threshold = static_cast<uint64_t>(rate * 4294967296.0);  // as ops/dropout.hpp
+  const T keep_scale = T(1 / (1 - rate));
+  dropout_time_major_kernel<T><<<grid_for(P * B * H), THREADS, 0, cuda_stream>>>(x, y, P, B, H, seed, stream,
+                                                                                  threshold, keep_scale);
+  DEEPGEN_CUDA_CHECK_LAUNCH();
+}
+
+// The CPU train step's dropout stream (models::PixelRNN::train_step).
+uint64_t dropout_stream(int64_t step) { return uint64_t(1) << 40 | uint64_t(step); }
+
+template <typename T>
+void copy_to_device(T* dst, const T* host, int64_t n) {
+  DEEPGEN_CHECK(host != nullptr, "cuda::PixelRNN: the host pointer is null; pass an array of ", n, " elements");
+  DEEPGEN_CUDA_CHECK(cudaMemcpy(dst, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice));
+}
+
+template <typename T>
+void copy_to_host(T* host, const T* src, int64_t n) {
+  DEEPGEN_CHECK(host != nullptr, "cuda::PixelRNN: the host pointer is null; pass an array of ", n, " elements");
+  DEEPGEN_CUDA_CHECK(cudaMemcpy(host, src, size_t(n) * sizeof(T), cudaMemcpyDeviceToHost));
+}
+
+}  // namespace
+
+template <typename T>
+PixelRNN<T>::PixelRNN(int64_t palette_size, int64_t hidden_size) : m_K(palette_size), m_H(hidden_size) {
+  DEEPGEN_CHECK(m_K > 0 && m_H > 0 && m_K <= (int64_t(1) << 24) && m_H <= (int64_t(1) << 24),
+                "cuda::PixelRNN: palette size ", m_K, " and hidden size ", m_H,
+                " must be positive (and below 2^24); pass the model's sizes");
+  m_offsets[0] = 0;
+  for (int i = 0; i < PARAMETERS; ++i) m_offsets[i + 1] = m_offsets[i] + parameter_numel(i);
+  const int64_t n = parameter_count();
+  m_params = DeviceBuffer<T>(size_t(n));
+  m_grads = DeviceBuffer<T>(size_t(n));
+  m_exp_avg = DeviceBuffer<T>(size_t(n));
+  m_exp_avg_sq = DeviceBuffer<T>(size_t(n));
+  for (auto* buf : {&m_params, &m_grads, &m_exp_avg, &m_exp_avg_sq})
+    DEEPGEN_CUDA_CHECK(cudaMemset(buf->data(), 0, buf->bytes()));
+  T* const ptrs[3] = {m_params.data(), m_exp_avg.data(), m_exp_avg_sq.data()};
+  m_adam_ptrs = DeviceBuffer<T*>(3);
+  m_adam_ptrs.upload(ptrs, 3);
+  const T* grad_ptr = m_grads.data();
+  m_adam_grad_ptr = DeviceBuffer<const T*>(1);
+  m_adam_grad_ptr.upload(&grad_ptr, 1);
+  const int64_t offsets[2] = {0, n};
+  m_adam_offsets = DeviceBuffer<int64_t>(2);
+  m_adam_offsets.upload(offsets, 2);
+}
+
+template <typename T>
+std::vector<int64_t> PixelRNN<T>::parameter_shape(int i) const {
+  DEEPGEN_CHECK(i >= 0 && i < PARAMETERS, "cuda::PixelRNN: parameter ", i, " does not exist; use 0 to ",
+                PARAMETERS - 1);
+  switch (i) {
+    case 0: return {4 * m_H, m_K};  // lstm.weight_ih_l0
+    case 1: return {4 * m_H, m_H};  // lstm.weight_hh_l0
+    case 2:
+    case 3: return {4 * m_H};       // lstm.bias_ih_l0, lstm.bias_hh_l0
+    case 4: return {m_K, m_H};      // fc.weight
+    default: return {m_K};          // fc.bias
+  }
+}
+
+template <typename T>
+int64_t PixelRNN<T>::parameter_numel(int i) const {
+  int64_t n = 1;
+  for (int64_t d : parameter_shape(i)) n *= d;
+  return n;
+}
+
+template <typename T>
+int64_t PixelRNN<T>::parameter_offset(int i) const {
+  parameter_shape(i);  // checks i
+  return m_offsets[i];
+}
+
+template <typename T>
+void PixelRNN<T>::set_parameter(int i, const T* host) {
+  copy_to_device(param(i), host, parameter_numel(i));
+}
+
+template <typename T>
+void PixelRNN<T>::get_parameter(int i, T* host) const {
+  copy_to_host(host, m_params.data() + parameter_offset(i), parameter_numel(i));
+}
+
+template <typename T>
+void PixelRNN<T>::get_gradient(int i, T* host) const {
+  copy_to_host(host, m_grads.data() + parameter_offset(i), parameter_numel(i));
+}
+
+template <typename T>
+void PixelRNN<T>::set_adam_moments(int i, const T* host_exp_avg, const T* host_exp_avg_sq) {
+  const int64_t at = parameter_offset(i), n = parameter_numel(i);
+  copy_to_device(m_exp_avg.data() + at, host_exp_avg, n);
+  copy_to_device(m_exp_avg_sq.data() + at, host_exp_avg_sq, n);
+}
+
+template <typename T>
+void PixelRNN<T>::get_adam_moments(int i, T* host_exp_avg, T* host_exp_avg_sq) const {
+  const int64_t at = parameter_offset(i), n = parameter_numel(i);
+  copy_to_host(host_exp_avg, m_exp_avg.data() + at, n);
+  copy_to_host(host_exp_avg_sq, m_exp_avg_sq.data() + at, n);
+}
+
+template <typename T>
+void PixelRNN<T>::set_steps(int64_t steps) {
+  DEEPGEN_CHECK(steps >= 0, "cuda::PixelRNN::set_steps: ", steps, " is not a step count");
+  m_step = steps;
+}
+
+template <typename T>
+void PixelRNN<T>::check_images(const int32_t* images, int64_t B, int64_t P, const char* where) const {
+  DEEPGEN_CHECK(B > 0 && P > 0, where, ": need B > 0 images of P > 0 pixels, got B = ", B, ", P = ", P);
+  DEEPGEN_CHECK(images != nullptr, where, ": the images pointer is null; pass B x P colour indices");
+  for (int64_t n = 0; n < B * P; ++n)
+    DEEPGEN_CHECK(images[n] >= 0 && images[n] < m_K, where, ": colour ", images[n], " at image ", n / P, ", pixel ",
+                  n % P, " is outside the palette [0, ", m_K, "); was the model trained with another colormap?");
+}
+
+template <typename T>
+void PixelRNN<T>::reserve(int64_t B, int64_t P) {
+  if (B <= m_batch && P <= m_steps_reserved) return;
+  const int64_t Bn = std::max(B, m_batch), Pn = std::max(P, m_steps_reserved), H = m_H, K = m_K;
+  DEEPGEN_CHECK(Pn * Bn <= 0x7fffffff / std::max<int64_t>(4 * H, K), "cuda::PixelRNN: ", Bn, " images of ", Pn,
+                " pixels exceed the 32-bit sizes cuBLAS takes; use smaller batches");
+  m_ctx.sync();  // the old workspaces may still be in use
+  const size_t N = size_t(Pn * Bn);
+  m_tokens = DeviceBuffer<int32_t>(size_t((Pn + 1) * Bn));
+  m_act = DeviceBuffer<T>(N * size_t(4 * H));
+  m_dpre = DeviceBuffer<T>(N * size_t(4 * H));
+  m_hs = DeviceBuffer<T>(size_t((Pn + 1) * Bn * H));
+  m_cs = DeviceBuffer<T>(size_t((Pn + 1) * Bn * H));
+  m_hdrop = DeviceBuffer<T>(N * size_t(H));
+  m_logits = DeviceBuffer<T>(N * size_t(K));
+  m_probs = DeviceBuffer<T>(N * size_t(K));
+  m_row_loss = DeviceBuffer<T>(N);
+  m_ones = DeviceBuffer<T>(N);
+  const std::vector<T> ones(N, T(1));
+  m_ones.upload(ones.data(), N);
+  m_work = DeviceBuffer<T>(size_t(2 * Bn * H));
+  m_batch = Bn;
+  m_steps_reserved = Pn;
+}
+
+// tokens (P + 1, B) time-major: row 0 the all-zeros input (−1), row t + 1
+// pixel t of every image. Rows 0 … P−1 are the inputs of steps 0 … P−1, rows
+// 1 … P their targets.
+namespace {
+void upload_sequence(const int32_t* images, int64_t B, int64_t P, int64_t first_rows, int32_t* d_tokens) {
+  std::vector<int32_t> seq(size_t((P + 1) * B), -1);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < first_rows; ++t) seq[size_t((t + 1) * B + b)] = images[b * P + t];
+  DEEPGEN_CUDA_CHECK(cudaMemcpy(d_tokens, seq.data(), seq.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
+}
+}  // namespace
+
+template <typename T>
+double PixelRNN<T>::forward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream) {
+  const int64_t H = m_H, K = m_K, N = P * B;
+  const cublasHandle_t h = m_ctx.cublas();
+  lstm_sequence_forward_onehot<T>(m_ctx, m_tokens.data(), param(0), param(1), param(2), param(3), nullptr, nullptr,
+                                  B, P, H, K, m_act.data(), m_hs.data(), m_cs.data());
+  const T* out = m_hs.data() + B * H;  // h_1 … h_P: (P, B, H) = (N, H)
+  if (dropout > 0) {
+    dropout_time_major<T>(out, m_hdrop.data(), P, B, H, dropout, seed, stream, m_ctx.stream());
+    out = m_hdrop.data();
+  }
+  // logits (N × K row-major) = column-major (K × N): first fc.bias broadcast
+  // to every row (bias (K × 1) · ones (1 × N)), then += fc.weight · outᵀ.
+  gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_N, int(K), int(N), 1, param(5), int(K), m_ones.data(), 1, T(0), m_logits.data(),
+          int(K));
+  gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(K), int(N), int(H), param(4), int(H), out, int(H), T(1), m_logits.data(),
+          int(K));
+  softmax_xent_fwd<T>(m_logits.data(), m_tokens.data() + B, m_probs.data(), m_row_loss.data(), N, K, IGNORE_INDEX,
+                      m_ctx.stream());
+  return double(dot<T>(h, int(N), m_row_loss.data(), m_ones.data())) / double(N);
+}
+
+template <typename T>
+void PixelRNN<T>::backward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream) {
+  const int64_t H = m_H, K = m_K, N = P * B;
+  const cublasHandle_t h = m_ctx.cublas();
+  T* dlogits = m_logits.data();  // the logits are spent
+  softmax_xent_bwd<T>(m_probs.data(), m_tokens.data() + B, dlogits, N, K, T(1.0 / double(N)), IGNORE_INDEX,
+                      m_ctx.stream());
+  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_grads.data(), 0, m_grads.bytes(), m_ctx.stream()));
+  const T* out = dropout > 0 ? m_hdrop.data() : m_hs.data() + B * H;
+  // fc.weight (K × H) = dlogitsᵀ · out; column-major: (H × K) = outᵀ · dlogits.
+  gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_T, int(H), int(K), int(N), out, int(H), dlogits, int(K), T(0), grad(4), int(H));
+  // fc.bias (K) = Σ_rows dlogits: dlogits read column-major is (K × N).
+  gemv_add<T>(h, int(K), int(N), dlogits, int(K), m_ones.data(), grad(5));
+  // dh (N × H) = dlogits · fc.weight; column-major: (H × N) = fc.weightᵀ · dlogitsᵀ.
+  // Written over the dropped outputs, which the GEMM above has already read
+  // (one stream: in order).
+  T* dh = m_hdrop.data();
+  gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_N, int(H), int(N), int(K), param(4), int(H), dlogits, int(K), T(0), dh, int(H));
+  if (dropout > 0) dropout_time_major<T>(dh, dh, P, B, H, dropout, seed, stream, m_ctx.stream());
+  lstm_sequence_backward_onehot<T>(m_ctx, m_tokens.data(), param(1), m_act.data(), m_hs.data(), m_cs.data(), dh,
+                                   nullptr, nullptr, B, P, H, K, m_ones.data(), m_dpre.data(), m_work.data(),
+                                   grad(0), grad(1), grad(2), grad(3), nullptr, nullptr);
+}
+
+template <typename T>
+double PixelRNN<T>::forward_backward(const int32_t* images, int64_t B, int64_t P, double dropout, uint64_t seed) {
+  const char* fn = "cuda::PixelRNN::forward_backward";
+  check_images(images, B, P, fn);
+  DEEPGEN_CHECK(dropout >= 0 && dropout < 1, fn, ": dropout rate ", dropout, " must be in [0, 1)");
+  reserve(B, P);
+  upload_sequence(images, B, P, P, m_tokens.data());
+  const double loss = forward(B, P, dropout, seed, dropout_stream(m_step));
+  DEEPGEN_CHECK(std::isfinite(loss), "cuda::PixelRNN: the loss is ", loss, " at step ", m_step + 1,
+                " (training diverged); lower the learning rate or the gradient clip");
+  backward(B, P, dropout, seed, dropout_stream(m_step));
+  return loss;
+}
+
+template <typename T>
+double PixelRNN<T>::train_step(const int32_t* images, int64_t B, int64_t P, const PixelRNNStepOptions& o) {
+  DEEPGEN_CHECK(o.lr > 0 && o.eps > 0 && o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 &&
+                    o.weight_decay >= 0 && o.max_grad_norm >= 0,
+                "cuda::PixelRNN::train_step: invalid options lr=", o.lr, " betas=(", o.beta1, ", ", o.beta2,
+                ") eps=", o.eps, " weight_decay=", o.weight_decay, " max_grad_norm=", o.max_grad_norm,
+                "; need lr > 0, eps > 0, 0 <= beta < 1, weight_decay >= 0, max_grad_norm >= 0");
+  const double loss = forward_backward(images, B, P, o.dropout, o.seed);
+  const cublasHandle_t h = m_ctx.cublas();
+  const double norm = double(nrm2<T>(h, parameter_count(), m_grads.data()));
+  if (!std::isfinite(norm)) {
+    std::vector<T> g;
+    for (int i = 0; i < PARAMETERS; ++i) {
+      g.resize(size_t(parameter_numel(i)));
+      get_gradient(i, g.data());
+      for (T x : g)
+        DEEPGEN_CHECK(std::isfinite(double(x)), "non-finite gradient in '", PARAMETER_NAMES[size_t(i)],
+                      "' (NaN or inf): training diverged; lower the learning rate or clip gradients");
+    }
+    DEEPGEN_CHECK(false, "the global gradient norm overflowed to ", norm, "; lower the learning rate");
+  }
+  if (o.max_grad_norm > 0) {  // optim::clip_grad_norm
+    const double factor = o.max_grad_norm / (norm + 1e-6);
+    if (factor < 1) scal<T>(h, parameter_count(), T(factor), m_grads.data());
+  }
+  ++m_step;
+  const auto s = detail::adam_scalars<T>(o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, m_step);
+  adam_update_all<T>(m_adam_ptrs.data(), m_adam_grad_ptr.data(), m_adam_ptrs.data() + 1, m_adam_ptrs.data() + 2,
+                     m_adam_offsets.data(), 1, parameter_count(), s, m_ctx.stream());
+  m_ctx.sync();  // report an asynchronous fault at the step that caused it
+  return loss;
+}
+
+template <typename T>
+double PixelRNN<T>::nll(const int32_t* images, int64_t count, int64_t P, int64_t batch) {
+  const char* fn = "cuda::PixelRNN::nll";
+  DEEPGEN_CHECK(count > 0 && P > 0 && batch > 0, fn, ": need images, got count=", count, " P=", P,
+                " batch=", batch);
+  check_images(images, count, P, fn);
+  reserve(std::min(batch, count), P);
+  double total = 0;
+  for (int64_t first = 0; first < count; first += batch) {
+    const int64_t B = std::min(batch, count - first);
+    upload_sequence(images + first * P, B, P, P, m_tokens.data());
+    total += forward(B, P, 0, 0, 0) * double(B);
+  }
+  return total / double(count);
+}
+
+template <typename T>
+void PixelRNN<T>::complete(int32_t* images, int64_t B, int64_t P, int64_t keep, double temperature, uint64_t seed,
+                           uint64_t first_index) {
+  const char* fn = "cuda::PixelRNN::complete";
+  DEEPGEN_CHECK(B > 0 && P > 0 && images != nullptr, fn, ": need B > 0 images of P > 0 pixels (host, B x P), got B = ",
+                B, ", P = ", P);
+  DEEPGEN_CHECK(keep >= 0 && keep <= P, fn, ": keep = ", keep, " pixels, but an image has ", P, "; use 0 <= keep <= ",
+                P);
+  DEEPGEN_CHECK(temperature >= 0 && std::isfinite(temperature), "sampling: temperature ", temperature,
+                " is invalid; use 0 (likeliest colour) or a positive value such as 0.5 or 1.0");
+  for (int64_t b = 0; b < B; ++b)  // only the shown pixels must be colours
+    for (int64_t t = 0; t < keep; ++t)
+      DEEPGEN_CHECK(images[b * P + t] >= 0 && images[b * P + t] < m_K, fn, ": colour ", images[b * P + t],
+                    " at image ", b, ", pixel ", t, " is outside the palette [0, ", m_K,
+                    "); was the model trained with another colormap?");
+  if (keep == P) return;
+  reserve(B, P);
+  upload_sequence(images, B, P, keep, m_tokens.data());
+  const int64_t H = m_H, K = m_K, G = 4 * H;
+  const cublasHandle_t h = m_ctx.cublas();
+  const size_t state_bytes = size_t(B * H) * sizeof(T);
+  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_hs.data(), 0, state_bytes, m_ctx.stream()));
+  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_cs.data(), 0, state_bytes, m_ctx.stream()));
+  for (int64_t t = 0; t < P; ++t) {
+    // Step t reads token row t (pixel t − 1) and gives h_{t+1}, whose logits predict pixel t.
+    T* a = m_act.data();  // one step's gates at a time: nothing is kept for a backward pass
+    gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(G), int(B), int(H), param(1), int(H), m_hs.data() + t * B * H, int(H),
+            T(0), a, int(G));
+    lstm_pointwise_fwd<T>(a, m_tokens.data() + t * B, param(0), param(2), param(3), m_cs.data() + t * B * H, a,
+                          m_cs.data() + (t + 1) * B * H, m_hs.data() + (t + 1) * B * H, B, H, K, m_ctx.stream());
+    if (t < keep) continue;  // a shown pixel: nothing to draw
+    gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_N, int(K), int(B), 1, param(5), int(K), m_ones.data(), 1, T(0),
+            m_logits.data(), int(K));
+    gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(K), int(B), int(H), param(4), int(H), m_hs.data() + (t + 1) * B * H,
+            int(H), T(1), m_logits.data(), int(K));
+    sample_rows<T>(m_logits.data(), B, K, temperature, seed, first_index, uint64_t(t - keep), m_probs.data(),
+                   m_tokens.data() + (t + 1) * B, m_ctx.stream());
+  }
+  std::vector<int32_t> seq(size_t((P + 1) * B));
+  m_ctx.sync();
+  DEEPGEN_CUDA_CHECK(cudaMemcpy(seq.data(), m_tokens.data(), seq.size() * sizeof(int32_t), cudaMemcpyDeviceToHost));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = keep; t < P; ++t) images[b * P + t] = seq[size_t((t + 1) * B + b)];
+}
+
+template class PixelRNN<float>;
+template class PixelRNN<double>;
+
+}  // namespace deepgen::cuda

@@ -1,0 +1,233 @@
+// tests/cuda/pixelrnn.test.cpp — cuda::PixelRNN against models::PixelRNN:
+// a whole training step (loss, every gradient, the updated weights, with and
+// without dropout and clipping), the NLL, and sampling. The reference is the
+// CPU model in double holding the same weights. Compiled by the host
+// compiler (the CPU model is Eigen code) into the CUDA test binary.
+//
+// Without a device the GPU cases WARN and pass (DEEPGEN_REQUIRE_GPU=1 makes
+// that a failure); the no-device error case runs everywhere.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "deepgen/cuda/check.hpp"
+#include "deepgen/cuda/pixelrnn.hpp"
+#include "deepgen/models/pixelrnn.hpp"
+#include "deepgen/models/pixelrnn_cuda.hpp"
+
+#include "cuda/support.hpp"
+
+namespace {
+
+using namespace deepgen;
+using namespace deepgen::test::gpu;
+
+constexpr int64_t K = 13, H = 24, B = 5, P = 12;  // awkward sizes, a 12-step BPTT
+
+std::vector<int32_t> random_images(std::mt19937& rng, int64_t count, int64_t pixels) {
+  std::uniform_int_distribution<int32_t> colour(0, int32_t(K - 1));
+  std::vector<int32_t> images(size_t(count * pixels));
+  for (auto& c : images) c = colour(rng);
+  return images;
+}
+
+Tensor<int32_t> as_tensor(const std::vector<int32_t>& images, int64_t count, int64_t pixels) {
+  Tensor<int32_t> t(Shape{count, pixels});
+  std::copy(images.begin(), images.end(), t.data());
+  return t;
+}
+
+/// The double CPU model with exactly the weights of `model`.
+template <typename T>
+models::PixelRNN<double> in_double(const models::PixelRNN<T>& model) {
+  Philox unused(0);
+  models::PixelRNN<double> ref(model.palette_size(), model.hidden_size(), unused);
+  std::map<std::string, Tensor<double>> tensors;
+  for (const auto& [name, p] : model.named_parameters()) {
+    Tensor<double> t(p.value().shape());
+    for (int64_t n = 0; n < t.numel(); ++n) t[n] = double(p.value()[n]);
+    tensors[name] = t;
+  }
+  ref.load_parameters(tensors);
+  return ref;
+}
+
+template <typename T>
+std::vector<double> flat(const Tensor<T>& t) {
+  return std::vector<double>(t.data(), t.data() + t.numel());
+}
+
+template <typename T>
+double step_tolerance() {
+  return std::is_same<T, float>::value ? 2e-5 : 1e-11;  // float: rounding through 12 recurrent steps
+}
+
+}  // namespace
+
+TEST_CASE("cuda::PixelRNN without a device: a CudaError that says what to do", "[cuda][pixelrnn]") {
+  std::string why;
+  if (cuda_device_available(&why)) {
+    SUCCEED("a device is present; the no-device error cannot be provoked here");
+    return;
+  }
+  try {
+    cuda::PixelRNN<float> gpu(K, H);
+    FAIL("constructing a cuda::PixelRNN without a device did not throw");
+  } catch (const CudaError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("failed") != std::string::npos);
+    CHECK(msg.find("check.hpp") == std::string::npos);  // names the caller's file:line, not the macro's
+  }
+}
+
+TEMPLATE_TEST_CASE("cuda::PixelRNN: a training step equals the CPU model's", "[cuda][pixelrnn]", float, double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  const double dropout = GENERATE(0.0, 0.3);
+  const double clip = GENERATE(0.0, 0.05);  // 0.05 is below the first step's norm: clipping acts
+  INFO("dropout " << dropout << ", clip " << clip);
+  std::mt19937 rng = make_rng(31, int64_t(dropout * 10), int64_t(clip * 100));
+  const std::vector<int32_t> images = random_images(rng, B, P);
+  Philox init(rng());
+  models::PixelRNN<T> model(K, H, init);
+  // eps = 1e-3: the first Adam step is lr·g/(|g| + eps), smooth in g, so the
+  // float and double updates agree to rounding even where g is near zero.
+  const cuda::PixelRNNStepOptions opts{1e-2, 0.9, 0.999, 1e-3, 0.0, clip, dropout, 77};
+  optim::Adam<T> adam(model.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
+  cuda::PixelRNN<T> gpu = models::to_device(model, &adam);
+
+  models::PixelRNN<double> ref = in_double(model);
+  optim::Adam<double> ref_adam(ref.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
+  const Tensor<int32_t> batch = as_tensor(images, B, P);
+
+  // Loss and gradients: models::PixelRNN::train_step's first half.
+  const double loss = gpu.forward_backward(images.data(), B, P, dropout, opts.seed);
+  ref_adam.zero_grad();
+  Philox mask_rng(opts.seed, uint64_t(1) << 40 | uint64_t(ref_adam.steps()));
+  const Var<double> ref_loss = ref.training_loss(batch, dropout, mask_rng);
+  backward(ref_loss);
+  INFO("loss gpu " << loss << " cpu " << ref_loss.value()[0]);
+  CHECK(std::abs(loss - ref_loss.value()[0]) <= step_tolerance<T>() * ref_loss.value()[0]);
+  const auto ref_params = ref.named_parameters();
+  for (int i = 0; i < cuda::PixelRNN<T>::PARAMETERS; ++i) {
+    std::vector<T> g(size_t(gpu.parameter_numel(i)), T(NAN));
+    gpu.get_gradient(i, g.data());
+    require_close(ref_params[size_t(i)].first.c_str(), g, flat(ref_params[size_t(i)].second.grad()),
+                  step_tolerance<T>());
+  }
+
+  // The whole step, from the same starting point on both sides.
+  gpu.set_steps(0);
+  const double step_loss = gpu.train_step(images.data(), B, P, opts);
+  const double ref_step_loss = ref.train_step(batch, ref_adam, clip, dropout, opts.seed);
+  CHECK(std::abs(step_loss - ref_step_loss) <= step_tolerance<T>() * ref_step_loss);
+  CHECK(gpu.steps() == 1);
+  models::to_host(gpu, model, &adam);
+  const auto params = model.named_parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    require_close(params[i].first.c_str(), std::vector<T>(params[i].second.value().data(),
+                                                          params[i].second.value().data() +
+                                                              params[i].second.value().numel()),
+                  flat(ref_params[i].second.value()), step_tolerance<T>());
+  CHECK(adam.steps() == 1);
+}
+
+TEMPLATE_TEST_CASE("cuda::PixelRNN: NLL over batches equals the CPU model's", "[cuda][pixelrnn]", float, double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  std::mt19937 rng = make_rng(32, 0, 0);
+  const int64_t count = 7;  // batches of 3: 3 + 3 + 1
+  const std::vector<int32_t> images = random_images(rng, count, P);
+  Philox init(rng());
+  const models::PixelRNN<T> model(K, H, init);
+  cuda::PixelRNN<T> gpu = models::to_device(model);
+  const double got = gpu.nll(images.data(), count, P, 3);
+  const double want = in_double(model).nll(images.data(), count, P, 3);
+  INFO("gpu " << got << " cpu " << want);
+  CHECK(std::abs(got - want) <= step_tolerance<T>() * want);
+}
+
+TEST_CASE("cuda::PixelRNN::complete: valid colours, the shown pixels kept, repeatable, the CPU's draws",
+          "[cuda][pixelrnn][sampling]") {
+  if (gpu_missing()) return;
+  std::mt19937 rng = make_rng(33, 0, 0);
+  const int64_t rows = 64;
+  const std::vector<int32_t> images = random_images(rng, rows, P);
+  Philox init(rng());
+  const models::PixelRNN<float> model(K, H, init);
+  cuda::PixelRNN<float> gpu = models::to_device(model);
+
+  // From scratch, twice with one seed: the same colours, all in the palette.
+  std::vector<int32_t> a(size_t(rows * P), -7), b(size_t(rows * P), -7);
+  gpu.complete(a.data(), rows, P, 0, 1.0, 5);
+  gpu.complete(b.data(), rows, P, 0, 1.0, 5);
+  CHECK(a == b);
+  for (int32_t c : a) REQUIRE((c >= 0 && c < K));
+
+  // Completion keeps the shown rows.
+  const int64_t keep = P / 2;
+  std::vector<int32_t> done = images;
+  gpu.complete(done.data(), rows, P, keep, 1.0, 5);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t t = 0; t < keep; ++t) REQUIRE(done[size_t(r * P + t)] == images[size_t(r * P + t)]);
+
+  // The last pixel alone: one draw per row from the same Philox element the
+  // CPU uses and probabilities equal to rounding, so the colours agree except
+  // where a uniform falls within rounding of a boundary (allow one row).
+  for (double temperature : {1.0, 0.0}) {
+    INFO("temperature " << temperature);
+    std::vector<int32_t> last = images;
+    gpu.complete(last.data(), rows, P, P - 1, temperature, 9, 100);
+    const Tensor<int32_t> want = model.complete(as_tensor(images, rows, P), P - 1, {temperature, 0}, 9, 100);
+    int64_t same = 0;
+    for (int64_t r = 0; r < rows; ++r) same += last[size_t(r * P + P - 1)] == want.at(r, P - 1);
+    CHECK(same >= rows - 1);
+  }
+}
+
+TEST_CASE("cuda::PixelRNN: to_device then to_host gives back every weight and Adam's state", "[cuda][pixelrnn]") {
+  if (gpu_missing()) return;
+  Philox init(3);
+  models::PixelRNN<float> model(K, H, init);
+  optim::Adam<float> adam(model.named_parameters(), {1e-3});
+  std::mt19937 rng = make_rng(34, 0, 0);
+  const std::vector<int32_t> images = random_images(rng, B, P);
+  model.train_step(as_tensor(images, B, P), adam, 1.0);  // non-zero moments, step 1
+  const cuda::PixelRNN<float> gpu = models::to_device(model, &adam);
+  CHECK(gpu.steps() == 1);
+  Philox other(4);
+  models::PixelRNN<float> back(K, H, other);
+  optim::Adam<float> back_adam(back.named_parameters(), {1e-3});
+  models::to_host(gpu, back, &back_adam);
+  const auto want = model.named_parameters(), got = back.named_parameters();
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO(want[i].first);
+    CHECK(got[i].second.value().vec() == want[i].second.value().vec());
+  }
+  const auto want_state = adam.state(), got_state = back_adam.state();
+  for (const auto& [name, t] : want_state) {
+    INFO(name);
+    CHECK(got_state.at(name).vec() == t.vec());
+  }
+}
+
+TEST_CASE("cuda::PixelRNN: bad images and options are refused before any work", "[cuda][pixelrnn]") {
+  if (gpu_missing()) return;
+  cuda::PixelRNN<float> gpu(K, H);
+  std::vector<int32_t> images(size_t(B * P), 1);
+  images[7] = int32_t(K);  // one colour past the palette
+  CHECK_THROWS_WITH(gpu.forward_backward(images.data(), B, P, 0, 0),
+                    Catch::Contains("colour 13 at image 0, pixel 7 is outside the palette [0, 13)"));
+  images[7] = 0;
+  CHECK_THROWS_WITH(gpu.forward_backward(images.data(), B, P, 1.0, 0), Catch::Contains("dropout rate 1"));
+  cuda::PixelRNNStepOptions bad;
+  bad.lr = -1;
+  CHECK_THROWS_WITH(gpu.train_step(images.data(), B, P, bad), Catch::Contains("need lr > 0"));
+  CHECK(gpu.steps() == 0);
+  CHECK_THROWS_WITH(gpu.complete(images.data(), B, P, P + 1, 1.0, 0), Catch::Contains("use 0 <= keep <= 12"));
+  CHECK_THROWS_WITH(gpu.complete(images.data(), B, P, 2, -1.0, 0), Catch::Contains("temperature -1 is invalid"));
+}
