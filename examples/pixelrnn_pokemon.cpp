@@ -3,12 +3,16 @@
 //
 //   pixelrnn_pokemon train    --data DIR --out DIR [--epochs N] [--minutes M] [--batch B]
 //                             [--lr LR] [--schedule cosine|constant] [--hidden H] [--dropout P]
-//                             [--no-flip] [--clip C] [--seed S] [--resume]
-//   pixelrnn_pokemon eval     --data DIR --weights FILE [--images FILE]
+//                             [--no-flip] [--clip C] [--seed S] [--resume] [--device cpu|cuda]
+//   pixelrnn_pokemon eval     --data DIR --weights FILE [--images FILE] [--device cpu|cuda]
 //   pixelrnn_pokemon complete --data DIR --weights FILE --keep FRACTION [--count N]
-//                             [--samples S] [--temperature T] [--seed S] --out PNG
+//                             [--samples S] [--temperature T] [--seed S] [--device …] --out PNG
 //   pixelrnn_pokemon sample   --data DIR --weights FILE [--count N] [--temperature T]
-//                             [--seed S] --out PNG
+//                             [--seed S] [--device …] --out PNG
+//
+// --device cuda runs the work on the GPU (cuda::PixelRNN, built when the
+// CUDA toolkit was found at configure time); checkpoints are the same files
+// either way, so a run can be resumed or sampled on the other device.
 //
 // Lines on stdout are read by scripts; keep their form:
 //   epoch=<e> step=<n> minutes=<m> train_loss=<v> test_nll_nats_per_pixel=<v>
@@ -24,6 +28,10 @@
 #include <deepgen/io/checkpoint.hpp>
 #include <deepgen/io/png.hpp>
 
+#if defined(DEEPGEN_WITH_CUDA)
+#include <deepgen/models/pixelrnn_cuda.hpp>
+#endif
+
 #include "progress.hpp"
 
 #include <CLI/CLI.hpp>
@@ -35,6 +43,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -72,6 +81,82 @@ Tensor<int32_t> batch_of(const data::ImageSet& set, const std::vector<int64_t>& 
   return out;
 }
 
+// ---- where the work runs -------------------------------------------------------------
+
+/// The CPU model itself (--device cpu), or a copy of it on the GPU (--device
+/// cuda) that trains, scores and samples there; to_host() brings the GPU's
+/// weights and Adam state back before a checkpoint.
+class Engine {
+ public:
+  Engine(const std::string& device, Model& model, optim::Adam<float>* adam) : m_model(model) {
+    if (device == "cpu") return;
+#if defined(DEEPGEN_WITH_CUDA)
+    std::string why;
+    DEEPGEN_CHECK(cuda_device_available(&why), "--device cuda: no usable GPU (", why,
+                  "); check that nvidia-smi lists one, or use --device cpu");
+    m_gpu = std::make_unique<cuda::PixelRNN<float>>(models::to_device(model, adam));
+#else
+    (void)adam;
+    DEEPGEN_CHECK(false, "--device cuda: this build has no CUDA (the CUDA toolkit was not found when it was "
+                  "configured); rebuild on a machine with the toolkit (cmake -DDEEPGEN_CUDA=ON) or use --device cpu");
+#endif
+  }
+
+  double train_step(const Tensor<int32_t>& images, optim::Adam<float>& adam, double clip, double dropout,
+                    uint64_t seed) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) {
+      cuda::PixelRNNStepOptions step;
+      step.lr = adam.lr();  // the schedule sets it on the CPU optimizer; the other options are its defaults
+      step.max_grad_norm = clip;
+      step.dropout = dropout;
+      step.seed = seed;
+      return m_gpu->train_step(images.data(), images.dim(0), images.dim(1), step);
+    }
+#endif
+    return m_model.train_step(images, adam, clip, dropout, seed);
+  }
+
+  int64_t steps(const optim::Adam<float>& adam) const {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) return m_gpu->steps();
+#endif
+    return adam.steps();
+  }
+
+  double nll(const data::ImageSet& set) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) return m_gpu->nll(set.pixels.data(), set.count, set.pixels_per_image());
+#endif
+    return m_model.nll(set.pixels.data(), set.count, set.pixels_per_image());
+  }
+
+  Tensor<int32_t> complete(const Tensor<int32_t>& images, int64_t keep, double temperature, uint64_t seed) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) {
+      Tensor<int32_t> out = images;
+      m_gpu->complete(out.data(), out.dim(0), out.dim(1), keep, temperature, seed);
+      return out;
+    }
+#endif
+    return m_model.complete(images, keep, {temperature, 0}, seed);
+  }
+
+  /// Make the CPU model (and `adam`) hold what the GPU trained.
+  void to_host(optim::Adam<float>& adam) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) models::to_host(*m_gpu, m_model, &adam);
+#endif
+    (void)adam;
+  }
+
+ private:
+  Model& m_model;
+#if defined(DEEPGEN_WITH_CUDA)
+  std::unique_ptr<cuda::PixelRNN<float>> m_gpu;
+#endif
+};
+
 // ---- train ---------------------------------------------------------------------
 
 struct TrainOptions {
@@ -87,6 +172,7 @@ struct TrainOptions {
   int hidden = 512;
   uint64_t seed = 1;
   bool resume = false;
+  std::string device = "cpu";
 };
 
 int train(const TrainOptions& o) {
@@ -119,6 +205,7 @@ int train(const TrainOptions& o) {
     std::fprintf(stderr, "resuming %s at epoch %lld, batch %lld\n", model_path.c_str(), (long long)epoch,
                  (long long)next_batch);
   }
+  Engine engine(o.device, model, &adam);
   std::ofstream log(log_path, o.resume ? std::ios::app : std::ios::trunc);
   if (!o.resume) log << "epoch,step,minutes,train_loss,test_nll_nats_per_pixel\n";
 
@@ -129,6 +216,7 @@ int train(const TrainOptions& o) {
   };
   const int64_t batches = (s.train.count + o.batch - 1) / o.batch;
   auto save = [&](double train_loss) {
+    engine.to_host(adam);
     io::save_checkpoint(model_path, model, adam,
                         {{"epoch", std::to_string(epoch)}, {"batch", std::to_string(next_batch)},
                          {"minutes", std::to_string(minutes_now())}, {"seed", std::to_string(o.seed)},
@@ -161,7 +249,7 @@ int train(const TrainOptions& o) {
         adam.set_lr(o.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(3.141592653589793 * progress))));
       }
       const Tensor<int32_t> images = batch_of(s.train, order, first, B, o.flip, o.seed, (uint64_t(1) << 41) + uint64_t(epoch));
-      const double loss = model.train_step(images, adam, o.clip, o.dropout, o.seed);
+      const double loss = engine.train_step(images, adam, o.clip, o.dropout, o.seed);
       loss_sum += loss;
       ++loss_count;
       const auto now = std::chrono::steady_clock::now();
@@ -182,14 +270,14 @@ int train(const TrainOptions& o) {
     }
     if (loss_count == 0) break;
     const double train_loss = loss_sum / double(loss_count);
-    const double test_nll = model.nll(s.test.pixels.data(), s.test.count, P);
+    const double test_nll = engine.nll(s.test);
     const double minutes = minutes_now();
     const double epochs_done = double(epoch) + double(next_batch) / double(batches);  // fractional if cut short
     save(train_loss);  // first: every reported epoch has its checkpoint
     std::printf("epoch=%.2f step=%lld minutes=%.2f train_loss=%.4f test_nll_nats_per_pixel=%.4f\n", epochs_done,
-                (long long)adam.steps(), minutes, train_loss, test_nll);
+                (long long)engine.steps(adam), minutes, train_loss, test_nll);
     std::fflush(stdout);
-    log << epochs_done << ',' << adam.steps() << ',' << minutes << ',' << train_loss << ',' << test_nll << '\n';
+    log << epochs_done << ',' << engine.steps(adam) << ',' << minutes << ',' << train_loss << ',' << test_nll << '\n';
     log.flush();
   }
   std::printf("wrote %s\n", model_path.c_str());
@@ -198,23 +286,25 @@ int train(const TrainOptions& o) {
 
 // ---- eval, complete, sample ----------------------------------------------------------
 
-int eval(const std::string& dir, const std::string& weights, const std::string& images_path) {
+int eval(const std::string& dir, const std::string& weights, const std::string& images_path,
+         const std::string& device) {
   const Split s = data::load_pokemon_split(dir);
-  const Model model = load_model(weights, s.data.palette.size());
+  Model model = load_model(weights, s.data.palette.size());
   const data::ImageSet set =
       images_path.empty() ? s.test : data::load_pixel_colors(images_path, s.data.palette.size());
-  std::printf("nll_nats_per_pixel=%.6f\n", model.nll(set.pixels.data(), set.count, set.pixels_per_image()));
+  Engine engine(device, model, nullptr);
+  std::printf("nll_nats_per_pixel=%.6f\n", engine.nll(set));
   return 0;
 }
 
 constexpr int SCALE = 4;  // 20×20 sprites drawn 80×80
 
 int complete(const std::string& dir, const std::string& weights, double keep_fraction, int count, int samples,
-             double temperature, uint64_t seed, const std::string& out) {
+             double temperature, uint64_t seed, const std::string& out, const std::string& device) {
   DEEPGEN_CHECK(keep_fraction > 0 && keep_fraction < 1, "--keep ", keep_fraction,
                 " must be a fraction between 0 and 1, e.g. 0.5 (top half) or 0.25 (top quarter)");
   const Split s = data::load_pokemon_split(dir);
-  const Model model = load_model(weights, s.data.palette.size());
+  Model model = load_model(weights, s.data.palette.size());
   DEEPGEN_CHECK(count >= 1 && count <= s.test.count, "--count ", count, " must be between 1 and ", s.test.count,
                 " (the TEST images)");
   DEEPGEN_CHECK(samples >= 1, "--samples must be at least 1");
@@ -224,7 +314,8 @@ int complete(const std::string& dir, const std::string& weights, double keep_fra
   Tensor<int32_t> batch(Shape{int64_t(count) * samples, P});
   for (int i = 0; i < count; ++i)
     for (int k = 0; k < samples; ++k) std::copy_n(s.test.image(i), P, batch.data() + (i * samples + k) * P);
-  const Tensor<int32_t> done = model.complete(batch, keep, {temperature, 0}, seed);
+  Engine engine(device, model, nullptr);
+  const Tensor<int32_t> done = engine.complete(batch, keep, temperature, seed);
   std::vector<io::RgbImage> cells;
   std::vector<int32_t> visible(static_cast<size_t>(P));
   for (int i = 0; i < count; ++i) {
@@ -240,12 +331,13 @@ int complete(const std::string& dir, const std::string& weights, double keep_fra
 }
 
 int sample(const std::string& dir, const std::string& weights, int count, double temperature, uint64_t seed,
-           const std::string& out) {
+           const std::string& out, const std::string& device) {
   const Split s = data::load_pokemon_split(dir);
-  const Model model = load_model(weights, s.data.palette.size());
+  Model model = load_model(weights, s.data.palette.size());
   DEEPGEN_CHECK(count >= 1, "--count must be at least 1");
   const int64_t side = s.test.side;
-  const Tensor<int32_t> drawn = model.sample(count, side * side, {temperature, 0}, seed);
+  Engine engine(device, model, nullptr);
+  const Tensor<int32_t> drawn = engine.complete(Tensor<int32_t>(Shape{count, side * side}), 0, temperature, seed);
   std::vector<io::RgbImage> cells;
   for (int i = 0; i < count; ++i)
     cells.push_back(io::render_palette_image(drawn.data() + i * side * side, int(side), s.data.palette, SCALE));
@@ -263,7 +355,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"PixelRNN on the Pokémon sprites: train, eval, complete, sample"};
   app.require_subcommand(1);
-  std::string data_dir, weights, out, images;
+  std::string data_dir, weights, out, images, device = "cpu";
   TrainOptions t;
   double keep = 0.5, temperature = 1.0;
   int count = 8, samples = 4;
@@ -297,6 +389,9 @@ int main(int argc, char** argv) {
   complete_cmd->add_option("--count", count, "TEST images")->capture_default_str();
   complete_cmd->add_option("--samples", samples, "completions per image")->capture_default_str();
   sample_cmd->add_option("--count", count, "images to draw")->capture_default_str();
+  for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd})
+    c->add_option("--device", c == train_cmd ? t.device : device, "cpu, or cuda (the GPU; needs a CUDA build)")
+        ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
   for (auto* c : {complete_cmd, sample_cmd}) {
     c->add_option("--temperature", temperature, "0: likeliest colour; 1: the model's distribution")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -307,9 +402,9 @@ int main(int argc, char** argv) {
 
   try {
     if (*train_cmd) return train(t);
-    if (*eval_cmd) return eval(data_dir, weights, images);
-    if (*complete_cmd) return complete(data_dir, weights, keep, count, samples, temperature, seed, out);
-    if (*sample_cmd) return sample(data_dir, weights, count, temperature, seed, out);
+    if (*eval_cmd) return eval(data_dir, weights, images, device);
+    if (*complete_cmd) return complete(data_dir, weights, keep, count, samples, temperature, seed, out, device);
+    if (*sample_cmd) return sample(data_dir, weights, count, temperature, seed, out, device);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

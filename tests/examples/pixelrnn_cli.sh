@@ -74,6 +74,25 @@ done
 if "$BIN" sample --data "$D" --weights "$M" --count 3 --temperature 0.5 --out "$WORK/s.png" | grep -q '^wrote'; then
   pass "sample"; else fail "sample"; fi
 
+# ---- --device cuda: on a GPU the checkpoint scores the same on both devices; without one, a clear error ----
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
+  if "$BIN" train "${TRAIN[@]}" --out "$WORK/gpu" --epochs 2 --device cuda >"$WORK/gpu.out" 2>&1 &&
+     "$BIN" train "${TRAIN[@]}" --out "$WORK/gpu" --epochs 3 --resume >>"$WORK/gpu.out" 2>&1; then
+    pass "train 2 epochs on the GPU, a third resumed on the CPU"; else fail "GPU train: $(cat "$WORK/gpu.out")"; fi
+  cpu_nll=$("$BIN" eval --data "$D" --weights "$WORK/gpu/model.safetensors" | sed 's/.*=//')
+  gpu_nll=$("$BIN" eval --data "$D" --weights "$WORK/gpu/model.safetensors" --device cuda | sed 's/.*=//')
+  if awk -v a="$cpu_nll" -v b="$gpu_nll" 'BEGIN { d = a - b; exit !(a > 0 && d < 1e-4 && d > -1e-4) }'; then
+    pass "eval on the GPU equals the CPU's ($gpu_nll vs $cpu_nll)"; else fail "GPU eval $gpu_nll vs CPU $cpu_nll"; fi
+else
+  cp "$M" "$WORK/before.safetensors"
+  expect_error "train --device cuda without a GPU" "--device cuda:" \
+    "$BIN" train "${TRAIN[@]}" --out "$OUT" --epochs 3 --resume --device cuda
+  if cmp -s "$M" "$WORK/before.safetensors"; then pass "checkpoint intact after the refused --device cuda"; else
+    fail "checkpoint changed by a refused --device cuda"; fi
+  expect_error "sample --device cuda without a GPU" "--device cuda:" \
+    "$BIN" sample --data "$D" --weights "$M" --count 2 --out "$WORK/s.png" --device cuda
+fi
+
 # ---- kill mid-epoch, resume, compare with an uninterrupted run ---------------------------------
 # Epochs of about a second, so the kill lands inside a run of four.
 make_data "$WORK/big" 800 12

@@ -59,8 +59,8 @@ inline const char* cuda_error_remedy(cudaError_t err) {
     case cudaErrorNoDevice:
       return "; no GPU is visible: check nvidia-smi and CUDA_VISIBLE_DEVICES, or use the CPU path";
     case cudaErrorInsufficientDriver:
-      return "; the NVIDIA driver is older than this CUDA runtime: update the driver or build "
-             "with an older toolkit";
+      return "; there is no NVIDIA driver (a machine without a GPU), or it is older than this CUDA "
+             "runtime: install or update the driver, build with an older toolkit, or use the CPU path";
     case cudaErrorMemoryAllocation:
       return "; the GPU is out of memory: reduce the batch size or free other device buffers";
     case cudaErrorNoKernelImageForDevice:
