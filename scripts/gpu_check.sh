@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # gpu_check.sh — everything that needs a GPU, in one command: configure and
 # build the CUDA tests, run them, run them again under compute-sanitizer, run
-# the CUDA benchmarks, then print a summary table. Exits non-zero if any step
-# failed (or if no GPU is visible: a skip is not a pass here).
+# the CUDA benchmarks, train the PixelRNN on both devices and compare their
+# TEST NLL, then print a summary table. Exits non-zero if any step failed (or
+# if no GPU is visible: a skip is not a pass here). Steps write their output
+# to logs (the last lines are shown when one fails); the benchmark tables and
+# the NLL comparison are printed.
 #
 #   scripts/gpu_check.sh [HEADERS_DIR]
 #
@@ -22,6 +25,10 @@
 #   CMAKE_BUILD_TYPE             default: Release
 #   BENCH_ARGS                   extra arguments for every benchmark binary
 #                                (e.g. "--benchmark_repetitions=5")
+#   POKEMON_DATA                 the lecture's data (pixel_color.txt, colormap.txt)
+#                                for the NLL comparison (default: data/pokemon/,
+#                                git-ignored; pack_gpu_headers.sh copies it there)
+#   NLL_EPOCHS                   epochs of that comparison (default: 5)
 set -uo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,19 +51,28 @@ record() {
   return 0
 }
 
-# step NAME CMD...: run CMD with output to a log, echoing it live; record pass/fail.
-step() {
-  local name=$1; shift
+# step NAME CMD...: run CMD with its output in a log; record pass/fail and,
+# on failure, show the log's last lines. show_step: the same, echoing the
+# output live (for the steps whose output is the result).
+step() { run_step 0 "$@"; }
+show_step() { run_step 1 "$@"; }
+run_step() {
+  local show=$1 name=$2; shift 2
   local log="$log_dir/${name//[^A-Za-z0-9_.-]/_}.log"
-  echo
-  echo "==== $name: $*"
+  echo "==== $name"
   local start=$SECONDS rc
-  "$@" 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
+  if (( show )); then
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+  else
+    "$@" >"$log" 2>&1
+    rc=$?
+  fi
   if (( rc == 0 )); then
     record "$name" "ok" $((SECONDS - start))
   else
     record "$name" "FAIL (exit $rc, log: $log)" $((SECONDS - start))
+    (( show )) || tail -n 20 "$log"
   fi
   return "$rc"
 }
@@ -80,7 +96,7 @@ have_gpu=0
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
   have_gpu=1
   # compute_cap needs a recent driver; fall back to the plain list.
-  step "gpu" bash -c 'nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total \
+  show_step "gpu" bash -c 'nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total \
     --format=csv 2>/dev/null || nvidia-smi -L'
 else
   echo "gpu_check: no GPU visible (nvidia-smi missing or lists none); build steps still run"
@@ -114,13 +130,17 @@ if [[ -f "$build_dir/CMakeCache.txt" ]] && ! grep -q "CMAKE_GENERATOR:INTERNAL=$
   rm -rf "$build_dir/CMakeCache.txt" "$build_dir/CMakeFiles"
 fi
 
+# The example programs (for the NLL comparison) need CLI11's header.
+examples=OFF
+if [[ -f "$headers/include/CLI/CLI.hpp" || -f /usr/include/CLI/CLI.hpp ]]; then examples=ON; fi
+
 build_ok=0
 if step "configure (arch $arch)" cmake -S "$repo_root" -B "$build_dir" "${generator_args[@]}" \
      "${prefix_args[@]}" -DCMAKE_BUILD_TYPE="$build_type" \
      -DDEEPGEN_CUDA=ON -DDEEPGEN_CUDA_ARCHITECTURES="$arch" \
-     -DDEEPGEN_BUILD_TESTS=ON -DDEEPGEN_BUILD_BENCHMARKS=ON -DDEEPGEN_BUILD_EXAMPLES=OFF; then
+     -DDEEPGEN_BUILD_TESTS=ON -DDEEPGEN_BUILD_BENCHMARKS=ON -DDEEPGEN_BUILD_EXAMPLES=$examples; then
   # Report where the packages came from, so a wrong (system) copy is visible.
-  grep -E '^(Eigen3|Catch2|nlohmann_json|benchmark)_DIR:' "$build_dir/CMakeCache.txt" || true
+  grep -E '^(Eigen3|Catch2|nlohmann_json|benchmark|CLI11)_DIR:' "$build_dir/CMakeCache.txt" || true
 
   # ---- 3. build: the CUDA tests first, the CUDA benchmarks separately ---------------
   jobs_args=()
@@ -132,6 +152,9 @@ if step "configure (arch $arch)" cmake -S "$repo_root" -B "$build_dir" "${genera
   mapfile -t bench_targets < <(cmake --build "$build_dir" --target help 2>/dev/null |
     sed -n 's/^\(\.\.\. \)\{0,1\}\(bench_[A-Za-z0-9_]*cuda[A-Za-z0-9_]*\)[: ].*$/\2/p; s/^\(\.\.\. \)\{0,1\}\(bench_[A-Za-z0-9_]*cuda[A-Za-z0-9_]*\)$/\2/p' |
     sort -u)
+  if [[ $examples == ON ]]; then
+    step "build pixelrnn_pokemon" cmake --build "$build_dir" --target pixelrnn_pokemon "${jobs_args[@]}"
+  fi
   if (( ${#bench_targets[@]} )); then
     step "build benchmarks" cmake --build "$build_dir" --target "${bench_targets[@]}" "${jobs_args[@]}"
   else
@@ -166,9 +189,45 @@ ran_bench=0
 while IFS= read -r -d '' bench; do
   ran_bench=1
   # shellcheck disable=SC2086  # BENCH_ARGS is a list of words
-  step "$(basename "$bench")" "$bench" ${BENCH_ARGS:-}
+  show_step "$(basename "$bench")" "$bench" ${BENCH_ARGS:-}
 done < <(find "$build_dir" -type f -perm -u+x -name 'bench_*cuda*' -not -path '*/CMakeFiles/*' -print0 2>/dev/null | sort -z)
 (( ran_bench )) || skip "benchmarks" "no bench_*cuda* binary"
+
+# ---- 5. the same training on both devices: TEST NLL within 0.01 -------------------------
+data_dir=${POKEMON_DATA:-"$repo_root/data/pokemon"}
+nll_epochs=${NLL_EPOCHS:-5}
+prnn="$build_dir/examples/pixelrnn_pokemon"
+# nll_match: train the default recipe for nll_epochs epochs with one seed on
+# each device; print both TEST NLLs and the seconds per epoch; fail if the
+# NLLs differ by more than 0.01.
+nll_match() {
+  local dev out
+  for dev in cpu cuda; do
+    out="$build_dir/nll_match_$dev"
+    rm -rf "$out"
+    "$prnn" train --data "$data_dir" --out "$out" --epochs "$nll_epochs" --minutes 1000 --seed 1 --device "$dev" \
+      >"$out.txt" 2>"$out.err" || { echo "train --device $dev failed:"; tail -n 5 "$out.err"; return 1; }
+  done
+  awk -v epochs="$nll_epochs" '
+    FNR == 1 { dev = (NR == 1) ? "cpu" : "cuda" }
+    /^epoch=/ { for (i = 1; i <= NF; ++i) { split($i, kv, "="); v[dev, kv[1]] = kv[2] } }
+    END {
+      c = v["cpu", "test_nll_nats_per_pixel"]; g = v["cuda", "test_nll_nats_per_pixel"]; d = c - g; if (d < 0) d = -d
+      printf "TEST NLL after %d epochs: cpu %.4f, cuda %.4f, |difference| %.4f (limit 0.01)\n", epochs, c, g, d
+      printf "seconds per epoch (with evaluation): cpu %.1f, cuda %.1f\n", 60 * v["cpu", "minutes"] / epochs,
+             60 * v["cuda", "minutes"] / epochs
+      exit !(c > 0 && g > 0 && d <= 0.01)
+    }' "$build_dir/nll_match_cpu.txt" "$build_dir/nll_match_cuda.txt"
+}
+if (( ! have_gpu )); then
+  skip "nll match" "no GPU"
+elif [[ ! -x "$prnn" ]]; then
+  skip "nll match" "pixelrnn_pokemon not built (CLI11 missing: pack it with pack_gpu_headers.sh)"
+elif [[ ! -f "$data_dir/pixel_color.txt" ]]; then
+  skip "nll match" "no data at $data_dir (set POKEMON_DATA, or pack it with pack_gpu_headers.sh)"
+else
+  show_step "nll match ($nll_epochs epochs)" nll_match
+fi
 
 summary
 exit "$failed"

@@ -16,8 +16,13 @@
 # Copied: Eigen 3 (headers + CMake config), Catch2 v2 (header + CMake config
 # and Catch.cmake), nlohmann_json (headers + CMake config), stb (headers), and,
 # when installed, Google Benchmark (headers, shared library, CMake config) so
-# the benchmarks build too. The folder is replaced atomically: a failed pack
-# leaves any previous one untouched.
+# the benchmarks build too, and CLI11 (header + CMake config) so the example
+# programs build. The folder is replaced atomically: a failed pack leaves any
+# previous one untouched.
+#
+# With POKEMON_DATA set (e.g. ../shared/data/pokemon), its pixel_color.txt and
+# colormap.txt are also copied to data/pokemon/ (git-ignored), where
+# gpu_check.sh's NLL comparison looks; carry that folder too.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -96,6 +101,22 @@ if [[ -n "$bench_cmake" && -e "$src/include/benchmark/benchmark.h" ]]; then
   shopt -u nullglob
 else
   echo "  (Google Benchmark not installed: benchmarks will be skipped on the GPU machine)"
+fi
+
+# Optional: CLI11, for the example programs (gpu_check.sh's NLL comparison).
+cli_cmake=$(first_rel share/cmake/CLI11 lib/cmake/CLI11 "lib/$multiarch/cmake/CLI11") || cli_cmake=
+if [[ -n "$cli_cmake" && -e "$src/include/CLI/CLI.hpp" ]]; then
+  copy_rel include/CLI
+  copy_rel "$cli_cmake"
+else
+  echo "  (CLI11 not installed: the example programs will not build on the GPU machine)"
+fi
+
+if [[ -n "${POKEMON_DATA:-}" ]]; then
+  mkdir -p "$repo_root/data/pokemon"
+  cp "$POKEMON_DATA/pixel_color.txt" "$POKEMON_DATA/colormap.txt" "$repo_root/data/pokemon/" ||
+    die "POKEMON_DATA=$POKEMON_DATA lacks pixel_color.txt or colormap.txt"
+  echo "  data/pokemon/ from $POKEMON_DATA"
 fi
 
 {
