@@ -147,7 +147,11 @@ DEEPGEN_HD inline PhiloxCounter philox_block(uint64_t seed, uint64_t stream, uin
 
 /// u32 element n of (seed, stream): word n % 4 of block n / 4.
 DEEPGEN_HD inline uint32_t philox_u32_at(uint64_t seed, uint64_t stream, uint64_t n) {
-  return philox_block(seed, stream, n >> 2).v[n & 3];
+  const PhiloxCounter b = philox_block(seed, stream, n >> 2);
+  // Selected, not indexed: v[n & 3] would make a kernel keep the block in
+  // (slow, local) memory; the selects stay in registers.
+  const unsigned w = static_cast<unsigned>(n & 3);
+  return w == 0 ? b.v[0] : w == 1 ? b.v[1] : w == 2 ? b.v[2] : b.v[3];
 }
 
 /// Equation (1): a u32 → float in [2^-24, 1 - 2^-24].
