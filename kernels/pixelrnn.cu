@@ -122,7 +122,7 @@ int64_t PixelRNN<T>::parameter_offset(int i) const {
 
 template <typename T>
 void PixelRNN<T>::set_parameter(int i, const T* host) {
-  copy_to_device(param(i), host, parameter_numel(i));
+  copy_to_device(m_params.data() + parameter_offset(i), host, parameter_numel(i));
 }
 
 template <typename T>
@@ -187,6 +187,26 @@ void PixelRNN<T>::reserve(int64_t B, int64_t P) {
   m_work = DeviceBuffer<T>(size_t(2 * Bn * H));
   m_batch = Bn;
   m_steps_reserved = Pn;
+}
+
+template <typename T>
+void PixelRNN<T>::reserve_sampling(int64_t B, int64_t P) {
+  if (B <= m_sample_batch && P <= m_sample_steps) return;
+  const int64_t Bn = std::max(B, m_sample_batch), Pn = std::max(P, m_sample_steps), H = m_H, K = m_K;
+  DEEPGEN_CHECK((Pn + 1) * Bn <= 0x7fffffff && Bn <= 0x7fffffff / std::max<int64_t>(4 * H, K),
+                "cuda::PixelRNN::complete: ", Bn, " images of ", Pn,
+                " pixels exceed the 32-bit sizes cuBLAS takes; complete them in smaller batches");
+  m_ctx.sync();
+  m_sample_tokens = DeviceBuffer<int32_t>(size_t((Pn + 1) * Bn));
+  m_sample_state = DeviceBuffer<T>(size_t(4 * Bn * H));
+  m_sample_act = DeviceBuffer<T>(size_t(Bn * 4 * H));
+  m_sample_logits = DeviceBuffer<T>(size_t(Bn * K));
+  m_sample_weights = DeviceBuffer<T>(size_t(Bn * K));
+  m_sample_ones = DeviceBuffer<T>(size_t(Bn));
+  const std::vector<T> ones(size_t(Bn), T(1));
+  m_sample_ones.upload(ones.data(), ones.size());
+  m_sample_batch = Bn;
+  m_sample_steps = Pn;
 }
 
 // tokens (P + 1, B) time-major: row 0 the all-zeros input (−1), row t + 1
@@ -326,33 +346,43 @@ void PixelRNN<T>::complete(int32_t* images, int64_t B, int64_t P, int64_t keep, 
                     " at image ", b, ", pixel ", t, " is outside the palette [0, ", m_K,
                     "); was the model trained with another colormap?");
   if (keep == P) return;
-  reserve(B, P);
-  upload_sequence(images, B, P, keep, m_tokens.data());
+  reserve_sampling(B, P);
+  upload_sequence(images, B, P, keep, m_sample_tokens.data());
   const int64_t H = m_H, K = m_K, G = 4 * H;
   const cublasHandle_t h = m_ctx.cublas();
-  const size_t state_bytes = size_t(B * H) * sizeof(T);
-  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_hs.data(), 0, state_bytes, m_ctx.stream()));
-  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_cs.data(), 0, state_bytes, m_ctx.stream()));
+  // State slots: h and c of the current step in slot t % 2, the next in the other.
+  T* hs[2] = {m_sample_state.data(), m_sample_state.data() + B * H};
+  T* cs[2] = {m_sample_state.data() + 2 * B * H, m_sample_state.data() + 3 * B * H};
+  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_sample_state.data(), 0, m_sample_state.bytes(), m_ctx.stream()));
+  T* a = m_sample_act.data();
+  int32_t* tokens = m_sample_tokens.data();
   for (int64_t t = 0; t < P; ++t) {
     // Step t reads token row t (pixel t − 1) and gives h_{t+1}, whose logits predict pixel t.
-    T* a = m_act.data();  // one step's gates at a time: nothing is kept for a backward pass
-    gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(G), int(B), int(H), param(1), int(H), m_hs.data() + t * B * H, int(H),
-            T(0), a, int(G));
-    lstm_pointwise_fwd<T>(a, m_tokens.data() + t * B, param(0), param(2), param(3), m_cs.data() + t * B * H, a,
-                          m_cs.data() + (t + 1) * B * H, m_hs.data() + (t + 1) * B * H, B, H, K, m_ctx.stream());
+    const int now = int(t % 2), next = 1 - now;
+    gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(G), int(B), int(H), param(1), int(H), hs[now], int(H), T(0), a, int(G));
+    lstm_pointwise_fwd<T>(a, tokens + t * B, param(0), param(2), param(3), cs[now], a, cs[next], hs[next], B, H, K,
+                          m_ctx.stream());
     if (t < keep) continue;  // a shown pixel: nothing to draw
-    gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_N, int(K), int(B), 1, param(5), int(K), m_ones.data(), 1, T(0),
-            m_logits.data(), int(K));
-    gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(K), int(B), int(H), param(4), int(H), m_hs.data() + (t + 1) * B * H,
-            int(H), T(1), m_logits.data(), int(K));
-    sample_rows<T>(m_logits.data(), B, K, temperature, seed, first_index, uint64_t(t - keep), m_probs.data(),
-                   m_tokens.data() + (t + 1) * B, m_ctx.stream());
+    gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_N, int(K), int(B), 1, param(5), int(K), m_sample_ones.data(), 1, T(0),
+            m_sample_logits.data(), int(K));
+    gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(K), int(B), int(H), param(4), int(H), hs[next], int(H), T(1),
+            m_sample_logits.data(), int(K));
+    sample_rows<T>(m_sample_logits.data(), B, K, temperature, seed, first_index, uint64_t(t - keep),
+                   m_sample_weights.data(), tokens + (t + 1) * B, m_ctx.stream());
   }
   std::vector<int32_t> seq(size_t((P + 1) * B));
   m_ctx.sync();
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(seq.data(), m_tokens.data(), seq.size() * sizeof(int32_t), cudaMemcpyDeviceToHost));
+  DEEPGEN_CUDA_CHECK(cudaMemcpy(seq.data(), tokens, seq.size() * sizeof(int32_t), cudaMemcpyDeviceToHost));
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = keep; t < P; ++t) images[b * P + t] = seq[size_t((t + 1) * B + b)];
+    for (int64_t t = keep; t < P; ++t) {
+      const int32_t c = seq[size_t((t + 1) * B + b)];
+      // sample_rows gives −1 where a row has no positive weight, which the
+      // CPU's categorical draw refuses with an error: so does this.
+      DEEPGEN_CHECK(c >= 0 && c < m_K, fn, ": image ", b, ", pixel ", t, " has no colour to draw (every "
+                    "probability is zero or NaN: non-finite weights, or a temperature too small for the "
+                    "float range); check the checkpoint, or use temperature 0 for the likeliest colour");
+      images[b * P + t] = c;
+    }
 }
 
 template class PixelRNN<float>;

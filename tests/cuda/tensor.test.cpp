@@ -29,10 +29,10 @@ TEMPLATE_TEST_CASE("DeviceTensor: host to device and back gives the same tensor"
                    int32_t) {
   if (deepgen::test::gpu::gpu_missing()) return;
   using T = TestType;
-  Tensor<T> host(Shape{3, 4, 5});
-  for (int64_t n = 0; n < host.numel(); ++n) host[n] = T(n * 7 - 50);
   deepgen::test::gpu::Stream stream;
   for (cudaStream_t s : {cudaStream_t(nullptr), stream.get()}) {
+    Tensor<T> host(Shape{3, 4, 5});
+    for (int64_t n = 0; n < host.numel(); ++n) host[n] = T(n * 7 - 50);
     const DeviceTensor<T> dev = DeviceTensor<T>::from_host(host, s);
     CHECK(dev.shape() == host.shape());
     const Tensor<T> back = dev.to_host(s);

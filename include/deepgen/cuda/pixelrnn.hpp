@@ -64,7 +64,7 @@ class PixelRNN {
       "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"};
 
   /// palette_size K colours, hidden_size H cells. Parameters start at zero:
-  /// copy real ones in with set_parameters (or models/pixelrnn_cuda.hpp's
+  /// copy real ones in with set_parameter (or models/pixelrnn_cuda.hpp's
   /// to_device). Throws deepgen::CudaError without a usable device.
   PixelRNN(int64_t palette_size, int64_t hidden_size);
 
@@ -107,7 +107,8 @@ class PixelRNN {
 
   /// Complete B images (host, B × P, in place) from their first `keep` pixels,
   /// at `temperature` (0: the likeliest colour): models::PixelRNN::complete
-  /// with top_k = 0. keep = 0 draws new images.
+  /// with top_k = 0. keep = 0 draws new images. Needs one step's workspace
+  /// (not the training one), so any batch that fits the CPU fits here.
   void complete(int32_t* images, int64_t B, int64_t P, int64_t keep, double temperature, uint64_t seed,
                 uint64_t first_index = 0);
 
@@ -115,7 +116,8 @@ class PixelRNN {
 
  private:
   void check_images(const int32_t* images, int64_t B, int64_t P, const char* where) const;
-  void reserve(int64_t B, int64_t P);  // grow the workspaces for (B, P)
+  void reserve(int64_t B, int64_t P);           // grow the training workspaces for (B, P)
+  void reserve_sampling(int64_t B, int64_t P);  // grow complete()'s
   double forward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream);  // after upload
   void backward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream);
   T* param(int i) { return m_params.data() + m_offsets[i]; }
@@ -130,15 +132,22 @@ class PixelRNN {
   DeviceBuffer<T*> m_adam_ptrs;  // params, m, v
   DeviceBuffer<const T*> m_adam_grad_ptr;
   DeviceBuffer<int64_t> m_adam_offsets;
-  // Workspaces, sized for m_rows = P·B rows (reserve()).
-  int64_t m_rows = 0, m_batch = 0, m_steps_reserved = 0;
-  DeviceBuffer<int32_t> m_tokens, m_targets;  // (P, B) each
+  // Training workspaces for m_batch images of m_steps_reserved pixels (reserve()).
+  int64_t m_batch = 0, m_steps_reserved = 0;
+  DeviceBuffer<int32_t> m_tokens;             // (P + 1, B): inputs are rows 0 … P−1, targets rows 1 … P
   DeviceBuffer<T> m_act, m_dpre;              // (P, B, 4H)
   DeviceBuffer<T> m_hs, m_cs;                 // (P + 1, B, H)
   DeviceBuffer<T> m_hdrop;                    // (P, B, H): dropped h, then dh
   DeviceBuffer<T> m_logits, m_probs;          // (P·B, K); logits become dlogits
   DeviceBuffer<T> m_row_loss, m_ones;         // (P·B)
   DeviceBuffer<T> m_work;                     // (2, B, H)
+  // complete()'s workspaces (reserve_sampling()): one step at a time.
+  int64_t m_sample_batch = 0, m_sample_steps = 0;
+  DeviceBuffer<int32_t> m_sample_tokens;      // (P + 1, B), as m_tokens
+  DeviceBuffer<T> m_sample_state;             // (4, B, H): h and c, two of each (this step, the next)
+  DeviceBuffer<T> m_sample_act;               // (B, 4H)
+  DeviceBuffer<T> m_sample_logits, m_sample_weights;  // (B, K)
+  DeviceBuffer<T> m_sample_ones;              // (B)
 };
 
 }  // namespace deepgen::cuda
