@@ -776,8 +776,9 @@ struct Sampler {
   std::vector<int32_t> images;
   Sampler(int64_t B) : model(I, H), images(size_t(B * STEPS), 0) {
     const float k = 1.f / std::sqrt(float(H));
-    for (int i = 0; i < model.PARAMETERS; ++i)
-      model.set_parameter(i, uniform(size_t(model.parameter_numel(i)), -k, k, uint32_t(800 + i)).data());
+    auto& params = model.parameters();
+    for (int i = 0; i < params.count(); ++i)
+      params.set_parameter(i, uniform(size_t(params.numel(i)), -k, k, uint32_t(800 + i)).data());
   }
 };
 

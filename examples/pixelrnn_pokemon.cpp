@@ -119,7 +119,7 @@ class Engine {
 
   int64_t steps(const optim::Adam<float>& adam) const {
 #if defined(DEEPGEN_WITH_CUDA)
-    if (m_gpu) return m_gpu->steps();
+    if (m_gpu) return m_gpu->parameters().steps();
 #endif
     return adam.steps();
   }

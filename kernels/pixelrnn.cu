@@ -54,106 +54,20 @@ void dropout_time_major(const T* x, T* y, int64_t P, int64_t B, int64_t H, doubl
 // The CPU train step's dropout stream (models::PixelRNN::train_step).
 uint64_t dropout_stream(int64_t step) { return uint64_t(1) << 40 | uint64_t(step); }
 
-template <typename T>
-void copy_to_device(T* dst, const T* host, int64_t n) {
-  DEEPGEN_CHECK(host != nullptr, "cuda::PixelRNN: the host pointer is null; pass an array of ", n, " elements");
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(dst, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice));
+std::vector<std::vector<int64_t>> pixelrnn_shapes(int64_t K, int64_t H) {
+  DEEPGEN_CHECK(K > 0 && H > 0 && K <= (int64_t(1) << 24) && H <= (int64_t(1) << 24),
+                "cuda::PixelRNN: palette size ", K, " and hidden size ", H,
+                " must be positive (and below 2^24); pass the model's sizes");
+  // lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, fc.weight, fc.bias
+  return {{4 * H, K}, {4 * H, H}, {4 * H}, {4 * H}, {K, H}, {K}};
 }
-
-template <typename T>
-void copy_to_host(T* host, const T* src, int64_t n) {
-  DEEPGEN_CHECK(host != nullptr, "cuda::PixelRNN: the host pointer is null; pass an array of ", n, " elements");
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(host, src, size_t(n) * sizeof(T), cudaMemcpyDeviceToHost));
-}
-
 }  // namespace
 
 template <typename T>
-PixelRNN<T>::PixelRNN(int64_t palette_size, int64_t hidden_size) : m_K(palette_size), m_H(hidden_size) {
-  DEEPGEN_CHECK(m_K > 0 && m_H > 0 && m_K <= (int64_t(1) << 24) && m_H <= (int64_t(1) << 24),
-                "cuda::PixelRNN: palette size ", m_K, " and hidden size ", m_H,
-                " must be positive (and below 2^24); pass the model's sizes");
-  m_offsets[0] = 0;
-  for (int i = 0; i < PARAMETERS; ++i) m_offsets[i + 1] = m_offsets[i] + parameter_numel(i);
-  const int64_t n = parameter_count();
-  m_params = DeviceBuffer<T>(size_t(n));
-  m_grads = DeviceBuffer<T>(size_t(n));
-  m_exp_avg = DeviceBuffer<T>(size_t(n));
-  m_exp_avg_sq = DeviceBuffer<T>(size_t(n));
-  for (auto* buf : {&m_params, &m_grads, &m_exp_avg, &m_exp_avg_sq})
-    DEEPGEN_CUDA_CHECK(cudaMemset(buf->data(), 0, buf->bytes()));
-  T* const ptrs[3] = {m_params.data(), m_exp_avg.data(), m_exp_avg_sq.data()};
-  m_adam_ptrs = DeviceBuffer<T*>(3);
-  m_adam_ptrs.upload(ptrs, 3);
-  const T* grad_ptr = m_grads.data();
-  m_adam_grad_ptr = DeviceBuffer<const T*>(1);
-  m_adam_grad_ptr.upload(&grad_ptr, 1);
-  const int64_t offsets[2] = {0, n};
-  m_adam_offsets = DeviceBuffer<int64_t>(2);
-  m_adam_offsets.upload(offsets, 2);
-}
-
-template <typename T>
-std::vector<int64_t> PixelRNN<T>::parameter_shape(int i) const {
-  DEEPGEN_CHECK(i >= 0 && i < PARAMETERS, "cuda::PixelRNN: parameter ", i, " does not exist; use 0 to ",
-                PARAMETERS - 1);
-  switch (i) {
-    case 0: return {4 * m_H, m_K};  // lstm.weight_ih_l0
-    case 1: return {4 * m_H, m_H};  // lstm.weight_hh_l0
-    case 2:
-    case 3: return {4 * m_H};       // lstm.bias_ih_l0, lstm.bias_hh_l0
-    case 4: return {m_K, m_H};      // fc.weight
-    default: return {m_K};          // fc.bias
-  }
-}
-
-template <typename T>
-int64_t PixelRNN<T>::parameter_numel(int i) const {
-  int64_t n = 1;
-  for (int64_t d : parameter_shape(i)) n *= d;
-  return n;
-}
-
-template <typename T>
-int64_t PixelRNN<T>::parameter_offset(int i) const {
-  parameter_shape(i);  // checks i
-  return m_offsets[i];
-}
-
-template <typename T>
-void PixelRNN<T>::set_parameter(int i, const T* host) {
-  copy_to_device(m_params.data() + parameter_offset(i), host, parameter_numel(i));
-}
-
-template <typename T>
-void PixelRNN<T>::get_parameter(int i, T* host) const {
-  copy_to_host(host, m_params.data() + parameter_offset(i), parameter_numel(i));
-}
-
-template <typename T>
-void PixelRNN<T>::get_gradient(int i, T* host) const {
-  copy_to_host(host, m_grads.data() + parameter_offset(i), parameter_numel(i));
-}
-
-template <typename T>
-void PixelRNN<T>::set_adam_moments(int i, const T* host_exp_avg, const T* host_exp_avg_sq) {
-  const int64_t at = parameter_offset(i), n = parameter_numel(i);
-  copy_to_device(m_exp_avg.data() + at, host_exp_avg, n);
-  copy_to_device(m_exp_avg_sq.data() + at, host_exp_avg_sq, n);
-}
-
-template <typename T>
-void PixelRNN<T>::get_adam_moments(int i, T* host_exp_avg, T* host_exp_avg_sq) const {
-  const int64_t at = parameter_offset(i), n = parameter_numel(i);
-  copy_to_host(host_exp_avg, m_exp_avg.data() + at, n);
-  copy_to_host(host_exp_avg_sq, m_exp_avg_sq.data() + at, n);
-}
-
-template <typename T>
-void PixelRNN<T>::set_steps(int64_t steps) {
-  DEEPGEN_CHECK(steps >= 0, "cuda::PixelRNN::set_steps: ", steps, " is not a step count");
-  m_step = steps;
-}
+PixelRNN<T>::PixelRNN(int64_t palette_size, int64_t hidden_size)
+    : m_K(palette_size),
+      m_H(hidden_size),
+      m_store({PARAMETER_NAMES.begin(), PARAMETER_NAMES.end()}, pixelrnn_shapes(palette_size, hidden_size)) {}
 
 template <typename T>
 void PixelRNN<T>::check_images(const int32_t* images, int64_t B, int64_t P, const char* where) const {
@@ -250,7 +164,7 @@ void PixelRNN<T>::backward(int64_t B, int64_t P, double dropout, uint64_t seed, 
   T* dlogits = m_logits.data();  // the logits are spent
   softmax_xent_bwd<T>(m_probs.data(), m_tokens.data() + B, dlogits, N, K, T(1.0 / double(N)), IGNORE_INDEX,
                       m_ctx.stream());
-  DEEPGEN_CUDA_CHECK(cudaMemsetAsync(m_grads.data(), 0, m_grads.bytes(), m_ctx.stream()));
+  m_store.zero_grad(m_ctx);
   const T* out = dropout > 0 ? m_hdrop.data() : m_hs.data() + B * H;
   // fc.weight (K × H) = dlogitsᵀ · out; column-major: (H × K) = outᵀ · dlogits.
   gemm<T>(h, CUBLAS_OP_N, CUBLAS_OP_T, int(H), int(K), int(N), out, int(H), dlogits, int(K), T(0), grad(4), int(H));
@@ -274,43 +188,20 @@ double PixelRNN<T>::forward_backward(const int32_t* images, int64_t B, int64_t P
   DEEPGEN_CHECK(dropout >= 0 && dropout < 1, fn, ": dropout rate ", dropout, " must be in [0, 1)");
   reserve(B, P);
   upload_sequence(images, B, P, P, m_tokens.data());
-  const double loss = forward(B, P, dropout, seed, dropout_stream(m_step));
-  DEEPGEN_CHECK(std::isfinite(loss), "cuda::PixelRNN: the loss is ", loss, " at step ", m_step + 1,
+  const int64_t step = m_store.steps();
+  const double loss = forward(B, P, dropout, seed, dropout_stream(step));
+  DEEPGEN_CHECK(std::isfinite(loss), "cuda::PixelRNN: the loss is ", loss, " at step ", step + 1,
                 " (training diverged); lower the learning rate or the gradient clip");
-  backward(B, P, dropout, seed, dropout_stream(m_step));
+  backward(B, P, dropout, seed, dropout_stream(step));
   return loss;
 }
 
 template <typename T>
 double PixelRNN<T>::train_step(const int32_t* images, int64_t B, int64_t P, const PixelRNNStepOptions& o) {
-  DEEPGEN_CHECK(o.lr > 0 && o.eps > 0 && o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 &&
-                    o.weight_decay >= 0 && o.max_grad_norm >= 0,
-                "cuda::PixelRNN::train_step: invalid options lr=", o.lr, " betas=(", o.beta1, ", ", o.beta2,
-                ") eps=", o.eps, " weight_decay=", o.weight_decay, " max_grad_norm=", o.max_grad_norm,
-                "; need lr > 0, eps > 0, 0 <= beta < 1, weight_decay >= 0, max_grad_norm >= 0");
+  const char* fn = "cuda::PixelRNN::train_step";
+  check_optimizer_options(o, fn);
   const double loss = forward_backward(images, B, P, o.dropout, o.seed);
-  const cublasHandle_t h = m_ctx.cublas();
-  const double norm = double(nrm2<T>(h, parameter_count(), m_grads.data()));
-  if (!std::isfinite(norm)) {
-    std::vector<T> g;
-    for (int i = 0; i < PARAMETERS; ++i) {
-      g.resize(size_t(parameter_numel(i)));
-      get_gradient(i, g.data());
-      for (T x : g)
-        DEEPGEN_CHECK(std::isfinite(double(x)), "non-finite gradient in '", PARAMETER_NAMES[size_t(i)],
-                      "' (NaN or inf): training diverged; lower the learning rate or clip gradients");
-    }
-    DEEPGEN_CHECK(false, "the global gradient norm overflowed to ", norm, "; lower the learning rate");
-  }
-  if (o.max_grad_norm > 0) {  // optim::clip_grad_norm
-    const double factor = o.max_grad_norm / (norm + 1e-6);
-    if (factor < 1) scal<T>(h, parameter_count(), T(factor), m_grads.data());
-  }
-  ++m_step;
-  const auto s = detail::adam_scalars<T>(o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, m_step);
-  adam_update_all<T>(m_adam_ptrs.data(), m_adam_grad_ptr.data(), m_adam_ptrs.data() + 1, m_adam_ptrs.data() + 2,
-                     m_adam_offsets.data(), 1, parameter_count(), s, m_ctx.stream());
-  m_ctx.sync();  // report an asynchronous fault at the step that caused it
+  m_store.clip_and_update(m_ctx, o, fn);
   return loss;
 }
 

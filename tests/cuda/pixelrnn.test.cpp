@@ -98,7 +98,12 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN: a training step equals the CPU model's", "[c
   models::PixelRNN<T> model(K, H, init);
   // eps = 1e-3: the first Adam step is lr·g/(|g| + eps), smooth in g, so the
   // float and double updates agree to rounding even where g is near zero.
-  const cuda::PixelRNNStepOptions opts{1e-2, 0.9, 0.999, 1e-3, 0.0, clip, dropout, 77};
+  cuda::PixelRNNStepOptions opts;
+  opts.lr = 1e-2;
+  opts.eps = 1e-3;
+  opts.max_grad_norm = clip;
+  opts.dropout = dropout;
+  opts.seed = 77;
   optim::Adam<T> adam(model.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
   cuda::PixelRNN<T> gpu = models::to_device(model, &adam);
 
@@ -116,18 +121,18 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN: a training step equals the CPU model's", "[c
   CHECK(std::abs(loss - ref_loss.value()[0]) <= step_tolerance<T>() * ref_loss.value()[0]);
   const auto ref_params = ref.named_parameters();
   for (int i = 0; i < cuda::PixelRNN<T>::PARAMETERS; ++i) {
-    std::vector<T> g(size_t(gpu.parameter_numel(i)), T(NAN));
-    gpu.get_gradient(i, g.data());
+    std::vector<T> g(size_t(gpu.parameters().numel(i)), T(NAN));
+    gpu.parameters().get_gradient(i, g.data());
     require_close(ref_params[size_t(i)].first.c_str(), g, flat(ref_params[size_t(i)].second.grad()),
                   step_tolerance<T>());
   }
 
   // The whole step, from the same starting point on both sides.
-  gpu.set_steps(0);
+  gpu.parameters().set_steps(0);
   const double step_loss = gpu.train_step(images.data(), B, P, opts);
   const double ref_step_loss = ref.train_step(batch, ref_adam, clip, dropout, opts.seed);
   CHECK(std::abs(step_loss - ref_step_loss) <= step_tolerance<T>() * ref_step_loss);
-  CHECK(gpu.steps() == 1);
+  CHECK(gpu.parameters().steps() == 1);
   models::to_host(gpu, model, &adam);
   const auto params = model.named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
@@ -203,7 +208,7 @@ TEST_CASE("cuda::PixelRNN: to_device then to_host gives back every weight and Ad
   const std::vector<int32_t> images = random_images(rng, B, P);
   model.train_step(as_tensor(images, B, P), adam, 1.0);  // non-zero moments, step 1
   const cuda::PixelRNN<float> gpu = models::to_device(model, &adam);
-  CHECK(gpu.steps() == 1);
+  CHECK(gpu.parameters().steps() == 1);
   Philox other(4);
   models::PixelRNN<float> back(K, H, other);
   optim::Adam<float> back_adam(back.named_parameters(), {1e-3});
@@ -232,16 +237,16 @@ TEST_CASE("cuda::PixelRNN: bad images and options are refused before any work", 
   cuda::PixelRNNStepOptions bad;
   bad.lr = -1;
   CHECK_THROWS_WITH(gpu.train_step(images.data(), B, P, bad), Catch::Contains("need lr > 0"));
-  CHECK(gpu.steps() == 0);
+  CHECK(gpu.parameters().steps() == 0);
   CHECK_THROWS_WITH(gpu.complete(images.data(), B, P, P + 1, 1.0, 0), Catch::Contains("use 0 <= keep <= 12"));
   // NaN output biases: the loss is not finite, and the step stops before any
   // update; every probability is NaN, so sampling has no colour to draw.
   const std::vector<float> fc_bias(size_t(K), NAN);
-  gpu.set_parameter(5, fc_bias.data());
+  gpu.parameters().set_parameter(5, fc_bias.data());
   CHECK_THROWS_WITH(gpu.train_step(images.data(), B, P, {}), Catch::Contains("nan at step 1"));
-  CHECK(gpu.steps() == 0);
-  std::vector<float> weight_hh(size_t(gpu.parameter_numel(1)), 1.f);
-  gpu.get_parameter(1, weight_hh.data());
+  CHECK(gpu.parameters().steps() == 0);
+  std::vector<float> weight_hh(size_t(gpu.parameters().numel(1)), 1.f);
+  gpu.parameters().get_parameter(1, weight_hh.data());
   CHECK(std::all_of(weight_hh.begin(), weight_hh.end(), [](float w) { return w == 0.f; }));  // untouched zeros
   CHECK_THROWS_WITH(gpu.complete(images.data(), B, P, 2, 1.0, 0), Catch::Contains("has no colour to draw"));
   CHECK_THROWS_WITH(gpu.complete(images.data(), B, P, 2, -1.0, 0), Catch::Contains("temperature -1 is invalid"));

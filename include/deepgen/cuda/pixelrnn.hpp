@@ -3,11 +3,10 @@
 //
 // A cuda::PixelRNN<T> holds, in device memory, the six parameters in
 // PyTorch's order (PARAMETER_NAMES; models::PixelRNN's named_parameters()
-// order), their gradients and Adam's two moments, each as one contiguous
-// buffer, plus the workspaces of the largest batch seen. The CPU model stays
-// the home of the weights: models/pixelrnn_cuda.hpp copies a models::PixelRNN
-// and its optim::Adam here and back (for checkpoints), with names and shapes
-// checked.
+// order), their gradients and Adam's two moments (a cuda::ParameterStore),
+// plus the workspaces of the largest batch seen. The CPU model stays the home
+// of the weights: models/pixelrnn_cuda.hpp copies a models::PixelRNN and its
+// optim::Adam here and back (for checkpoints), with names and shapes checked.
 //
 // One training step (train_step), on the context's stream, for B images of P
 // pixels, N = P·B rows in time-major order (row t·B + b is image b, step t):
@@ -22,9 +21,9 @@
 //   5. softmax_xent_bwd, then fc's gradients as two GEMMs and a GEMV over all
 //      N rows, dh = dlogits·fc.weight, dropout backward, and
 //      lstm_sequence_backward_onehot
-//   6. ‖g‖₂ over every gradient (cublasNrm2 on the one buffer), checked
-//      finite, scaled to max_grad_norm when above it (PyTorch's clip_grad_norm_)
-//   7. adam_update_all over the one buffer, with detail::adam_scalars
+//   6. ParameterStore::clip_and_update: ‖g‖₂ over every gradient (one
+//      cublasNrm2), checked finite, scaled to max_grad_norm when above it
+//      (PyTorch's clip_grad_norm_), then adam_update_all over the one buffer
 // Two values travel to the host per step (the loss and the norm): the
 // finiteness checks need them, and they cost a few microseconds.
 //
@@ -45,15 +44,14 @@
 
 #include "context.hpp"
 #include "memory.hpp"
+#include "parameters.hpp"
 
 namespace deepgen::cuda {
 
-/// Adam's hyperparameters and the step's training options.
-struct PixelRNNStepOptions {
-  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  double max_grad_norm = 1.0;  ///< 0: no clipping (the finiteness check stays)
-  double dropout = 0;          ///< rate on the LSTM outputs; 0: none
-  uint64_t seed = 0;           ///< the dropout masks' Philox key
+/// Adam, clipping, and the step's own options.
+struct PixelRNNStepOptions : OptimizerOptions {
+  double dropout = 0;  ///< rate on the LSTM outputs; 0: none
+  uint64_t seed = 0;   ///< the dropout masks' Philox key
 };
 
 template <typename T>
@@ -64,36 +62,21 @@ class PixelRNN {
       "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"};
 
   /// palette_size K colours, hidden_size H cells. Parameters start at zero:
-  /// copy real ones in with set_parameter (or models/pixelrnn_cuda.hpp's
+  /// copy real ones in through parameters() (or models/pixelrnn_cuda.hpp's
   /// to_device). Throws deepgen::CudaError without a usable device.
   PixelRNN(int64_t palette_size, int64_t hidden_size);
 
   int64_t palette_size() const { return m_K; }
   int64_t hidden_size() const { return m_H; }
-  /// The shape of parameter i, as models::PixelRNN has it.
-  std::vector<int64_t> parameter_shape(int i) const;
-  /// Elements of parameter i, and where it starts in the flat buffers.
-  int64_t parameter_numel(int i) const;
-  int64_t parameter_offset(int i) const;
-  /// All parameters together.
-  int64_t parameter_count() const { return m_offsets[PARAMETERS]; }
-
-  /// Copy parameter i (parameter_numel(i) elements) from / to host memory.
-  void set_parameter(int i, const T* host);
-  void get_parameter(int i, T* host) const;
-  /// The same for the gradients of the last backward pass and Adam's moments.
-  void get_gradient(int i, T* host) const;
-  void set_adam_moments(int i, const T* host_exp_avg, const T* host_exp_avg_sq);
-  void get_adam_moments(int i, T* host_exp_avg, T* host_exp_avg_sq) const;
-  /// Adam steps taken (the CPU optimizer's steps()); set it when resuming.
-  int64_t steps() const { return m_step; }
-  void set_steps(int64_t steps);
+  /// The parameters, their gradients, Adam's moments and step count.
+  ParameterStore<T>& parameters() { return m_store; }
+  const ParameterStore<T>& parameters() const { return m_store; }
 
   /// Forward and backward on B images of P pixels (host, B × P colour indices
   /// in [0, K), checked): returns the mean cross-entropy (nats per pixel) and
   /// leaves every parameter's gradient in the gradient buffer (overwritten),
   /// the values of models::PixelRNN::training_loss + backward with the
-  /// dropout mask of Philox(seed, 2^40 | steps()). No update.
+  /// dropout mask of Philox(seed, 2^40 | parameters().steps()). No update.
   double forward_backward(const int32_t* images, int64_t B, int64_t P, double dropout, uint64_t seed);
 
   /// One training step: forward_backward, clipping, Adam; returns the loss.
@@ -120,18 +103,12 @@ class PixelRNN {
   void reserve_sampling(int64_t B, int64_t P);  // grow complete()'s
   double forward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream);  // after upload
   void backward(int64_t B, int64_t P, double dropout, uint64_t seed, uint64_t stream);
-  T* param(int i) { return m_params.data() + m_offsets[i]; }
-  T* grad(int i) { return m_grads.data() + m_offsets[i]; }
+  T* param(int i) { return m_store.parameter(i); }
+  T* grad(int i) { return m_store.gradient(i); }
 
   int64_t m_K, m_H;
-  std::array<int64_t, PARAMETERS + 1> m_offsets{};
-  int64_t m_step = 0;
   Context m_ctx;
-  DeviceBuffer<T> m_params, m_grads, m_exp_avg, m_exp_avg_sq;
-  // adam_update_all's pointer tables and offsets: one tensor, the flat buffer.
-  DeviceBuffer<T*> m_adam_ptrs;  // params, m, v
-  DeviceBuffer<const T*> m_adam_grad_ptr;
-  DeviceBuffer<int64_t> m_adam_offsets;
+  ParameterStore<T> m_store;
   // Training workspaces for m_batch images of m_steps_reserved pixels (reserve()).
   int64_t m_batch = 0, m_steps_reserved = 0;
   DeviceBuffer<int32_t> m_tokens;             // (P + 1, B): inputs are rows 0 … P−1, targets rows 1 … P
