@@ -27,15 +27,22 @@ namespace {
 
 using namespace kernels;
 
-template <typename T>
-__global__ void reparam_kl_fwd_kernel(const T* mean, const T* logvar, uint64_t seed, uint64_t stream, T* noise,
-                                      T* code, T* kl_row, int64_t B, int64_t D) {
+// DRAW: the noise is drawn from (seed, stream) into noise_out; else it is
+// read from noise_in.
+template <typename T, bool DRAW>
+__global__ void reparam_kl_fwd_kernel(const T* mean, const T* logvar, uint64_t seed, uint64_t stream,
+                                      const T* noise_in, T* noise_out, T* code, T* kl_row, int64_t B, int64_t D) {
   DEEPGEN_GRID_STRIDE(b, B) {
     T kl = T(0);
     for (int64_t d = 0; d < D; ++d) {
       const int64_t i = b * D + d;
-      const T e = philox_normal_at<T>(seed, stream, uint64_t(i));
-      noise[i] = e;
+      T e;
+      if constexpr (DRAW) {
+        e = philox_normal_at<T>(seed, stream, uint64_t(i));
+        noise_out[i] = e;
+      } else {
+        e = noise_in[i];
+      }
       code[i] = detail::reparam_fwd(mean[i], logvar[i], e);
       kl += detail::kl_term(mean[i], logvar[i]);
     }
@@ -71,8 +78,23 @@ void reparam_kl_fwd(const T* mean, const T* logvar, uint64_t seed, uint64_t stre
   check_pointer(fn, "noise", noise, "(B, D), kept for reparam_kl_bwd");
   check_pointer(fn, "code", code, "(B, D)");
   check_pointer(fn, "kl_row", kl_row, "(B)");
-  reparam_kl_fwd_kernel<T><<<grid_for(B), THREADS, 0, cuda_stream>>>(mean, logvar, seed, stream, noise, code,
-                                                                      kl_row, B, D);
+  reparam_kl_fwd_kernel<T, true><<<grid_for(B), THREADS, 0, cuda_stream>>>(mean, logvar, seed, stream, nullptr,
+                                                                            noise, code, kl_row, B, D);
+  DEEPGEN_CUDA_CHECK_LAUNCH();
+}
+
+template <typename T>
+void reparam_kl_fwd_noise(const T* mean, const T* logvar, const T* noise, T* code, T* kl_row, int64_t B, int64_t D,
+                          cudaStream_t cuda_stream) {
+  const char* fn = "reparam_kl_fwd_noise";
+  check_code(fn, B, D);
+  check_pointer(fn, "mean", mean, "(B, D)");
+  check_pointer(fn, "logvar", logvar, "(B, D)");
+  check_pointer(fn, "noise", noise, "(B, D) standard normals");
+  check_pointer(fn, "code", code, "(B, D)");
+  check_pointer(fn, "kl_row", kl_row, "(B)");
+  reparam_kl_fwd_kernel<T, false><<<grid_for(B), THREADS, 0, cuda_stream>>>(mean, logvar, 0, 0, noise, nullptr,
+                                                                             code, kl_row, B, D);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 
@@ -94,6 +116,7 @@ void reparam_kl_bwd(const T* mean, const T* logvar, const T* noise, const T* dco
 #define DEEPGEN_INSTANTIATE(T)                                                                             \
   template void reparam_kl_fwd<T>(const T*, const T*, uint64_t, uint64_t, T*, T*, T*, int64_t, int64_t,     \
                                   cudaStream_t);                                                           \
+  template void reparam_kl_fwd_noise<T>(const T*, const T*, const T*, T*, T*, int64_t, int64_t, cudaStream_t); \
   template void reparam_kl_bwd<T>(const T*, const T*, const T*, const T*, T, T*, T*, int64_t, int64_t,      \
                                   cudaStream_t);
 DEEPGEN_INSTANTIATE(float)

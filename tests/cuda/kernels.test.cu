@@ -6,8 +6,11 @@
 // failure); the argument checks run everywhere.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -273,4 +276,69 @@ TEST_CASE("cuda::Context: a stream and a cuBLAS handle, or a clear error without
     REQUIRE_THROWS_AS(deepgen::cuda::Context(), deepgen::CudaError);
     REQUIRE_THROWS_WITH(deepgen::cuda::Context(), Contains("cudaStreamCreate") && Contains("failed"));
   }
+}
+
+TEMPLATE_TEST_CASE("onehot_linear_fwd/bwd and relu_fwd/bwd match the double CPU reference", "[cuda][vae]", float,
+                   double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  for (const auto& [B, P, K, H] : {std::array<int64_t, 4>{1, 1, 1, 1}, {3, 37, 5, 9}, {70, 400, 17, 33}}) {
+    INFO("B=" << B << " P=" << P << " K=" << K << " H=" << H);
+    auto rng = make_rng(15, B * P, K * H);
+    std::uniform_int_distribution<int32_t> colour(0, int32_t(K - 1));
+    std::vector<int32_t> images(size_t(B * P));
+    for (auto& c : images) c = colour(rng);
+    const std::vector<T> w = uniform<T>(rng, size_t(H * P * K), -1, 1), bias = uniform<T>(rng, size_t(H), -1, 1);
+    const std::vector<T> dy = uniform<T>(rng, size_t(B * H), -1, 1);
+    const std::vector<T> dw0 = uniform<T>(rng, size_t(H * P * K), -1, 1);  // bwd accumulates onto this
+    std::vector<double> y_ref(size_t(B * H)), dw_ref(dw0.begin(), dw0.end());
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        double acc = double(bias[size_t(h)]);
+        for (int64_t p = 0; p < P; ++p) {
+          const size_t col = size_t(h * P * K + p * K + images[size_t(b * P + p)]);
+          acc += double(w[col]);
+          dw_ref[col] += double(dy[size_t(b * H + h)]);
+        }
+        y_ref[size_t(b * H + h)] = acc;
+      }
+    Stream stream;
+    const auto d_images = to_device(images);
+    const auto d_w = to_device(w), d_bias = to_device(bias), d_dy = to_device(dy);
+    Output<T> y(size_t(B * H)), dw(dw0);
+    deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H,
+                                        stream.get());
+    deepgen::cuda::onehot_linear_bwd<T>(d_images.data(), d_dy.data(), dw.data(), B, P, K, H, stream.get());
+    stream.sync();
+    require_close("onehot_linear_fwd y", y.fetch("y"), y_ref);
+    require_close("onehot_linear_bwd dweight", dw.fetch("dweight"), dw_ref);
+
+    // ReLU on y's values (mixed signs), and its backward from dy.
+    const std::vector<T> x = uniform<T>(rng, size_t(B * H), -1, 1);
+    std::vector<double> relu_ref(x.size()), drelu_ref(x.size());
+    for (size_t n = 0; n < x.size(); ++n) {
+      relu_ref[n] = x[n] > 0 ? double(x[n]) : 0.0;
+      drelu_ref[n] = x[n] > 0 ? double(dy[n]) : 0.0;
+    }
+    const auto d_x = to_device(x);
+    Output<T> r(x.size()), dr(x.size());
+    deepgen::cuda::relu_fwd<T>(d_x.data(), r.data(), int64_t(x.size()), stream.get());
+    deepgen::cuda::relu_bwd<T>(r.data(), d_dy.data(), dr.data(), int64_t(x.size()), stream.get());
+    stream.sync();
+    require_close("relu_fwd", r.fetch("relu"), relu_ref);
+    if (std::any_of(drelu_ref.begin(), drelu_ref.end(), [](double v) { return v != 0; }))
+      require_close("relu_bwd", dr.fetch("drelu"), drelu_ref);
+  }
+}
+
+TEST_CASE("onehot_linear and relu launchers reject bad arguments before touching the device", "[cuda][vae]") {
+  const int32_t* no_images = nullptr;
+  float* p = reinterpret_cast<float*>(uintptr_t(256));  // never dereferenced: the checks come first
+  CHECK_THROWS_WITH(deepgen::cuda::onehot_linear_fwd<float>(no_images, p, p, p, 2, 3, 4, 5, nullptr),
+                    Catch::Contains("device pointer 'images' is null"));
+  CHECK_THROWS_WITH(deepgen::cuda::onehot_linear_bwd<float>(reinterpret_cast<const int32_t*>(p), p, p, 2, 0, 4, 5,
+                                                            nullptr),
+                    Catch::Contains("P = 0 must be positive"));
+  CHECK_THROWS_WITH(deepgen::cuda::relu_fwd<float>(p, nullptr, 8, nullptr), Catch::Contains("'y' is null"));
+  CHECK_THROWS_WITH(deepgen::cuda::relu_bwd<float>(p, p, p, -1, nullptr), Catch::Contains("n = -1 must be positive"));
 }

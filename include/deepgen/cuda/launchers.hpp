@@ -1,7 +1,7 @@
 // cuda/launchers.hpp — host entry points of the kernels in kernels/*.cu:
 // the LSTM step (lstm.cu), softmax cross-entropy (softmax_ce.cu), Adam
-// (adam.cu), the VAE's reparameterisation + KL (vae.cu), and sampling
-// (sampling.cu).
+// (adam.cu), the VAE's reparameterisation + KL (vae.cu), its one-hot first
+// layer and ReLU (vae_layers.cu), and sampling (sampling.cu).
 //
 // Declarations only, in plain C++ (g++ compiles this header): the definitions,
 // explicitly instantiated for float and double, live in the deepgen::cuda
@@ -118,11 +118,46 @@ template <typename T>
 void reparam_kl_fwd(const T* mean, const T* logvar, uint64_t seed, uint64_t stream, T* noise, T* code, T* kl_row,
                     int64_t B, int64_t D, cudaStream_t cuda_stream);
 
+/// As reparam_kl_fwd, with the noise (B, D) given instead of drawn (an
+/// evaluation's per-image streams, drawn on the host).
+template <typename T>
+void reparam_kl_fwd_noise(const T* mean, const T* logvar, const T* noise, T* code, T* kl_row, int64_t B, int64_t D,
+                          cudaStream_t cuda_stream);
+
 /// Backward: dmean, dlogvar (B, D) from dcode (B, D; nullptr: no gradient
 /// through the code) and dkl, the gradient on every row's KL (overwrites).
 template <typename T>
 void reparam_kl_bwd(const T* mean, const T* logvar, const T* noise, const T* dcode, T dkl, T* dmean, T* dlogvar,
                     int64_t B, int64_t D, cudaStream_t stream);
+
+// ---- the VAE's layers (kernels/vae_layers.cu) ---------------------------------------------
+
+/// The one-hot first layer (ops/onehot_linear.hpp): images (B, P) of colours
+/// in [0, K), weight (H, P·K) row-major, bias (H) → y (B, H) with
+///   y[b, h] = bias[h] + Σ_p weight[h, p·K + images[b, p]]
+/// One block per unit h, a warp per image, lanes over pixels: the sum's order
+/// is fixed, so the result repeats bit for bit. A colour outside [0, K) makes
+/// that y NaN (validate on the host, where the images are loaded).
+template <typename T>
+void onehot_linear_fwd(const int32_t* images, const T* weight, const T* bias, T* y, int64_t B, int64_t P, int64_t K,
+                       int64_t H, cudaStream_t stream);
+
+/// Its weight gradient: dweight[h, p·K + images[b, p]] += dy[b, h] for every
+/// (b, p, h), ADDED to dweight (zero it first). One block per unit, each
+/// thread owning whole pixels p, so no two threads touch one element: no
+/// atomics, and a repeatable sum. Out-of-range colours add nothing. (The
+/// bias gradient is Σ_b dy[b], a GEMV.)
+template <typename T>
+void onehot_linear_bwd(const int32_t* images, const T* dy, T* dweight, int64_t B, int64_t P, int64_t K, int64_t H,
+                       cudaStream_t stream);
+
+/// y = max(x, 0) elementwise (y == x allowed).
+template <typename T>
+void relu_fwd(const T* x, T* y, int64_t n, cudaStream_t stream);
+
+/// dx = dy where y > 0, else 0, from the ReLU's output y (dx == dy allowed).
+template <typename T>
+void relu_bwd(const T* y, const T* dy, T* dx, int64_t n, cudaStream_t stream);
 
 // ---- sampling (kernels/sampling.cu) ---------------------------------------------------------
 

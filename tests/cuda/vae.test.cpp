@@ -1,0 +1,175 @@
+// tests/cuda/vae.test.cpp — cuda::VAE against models::VAE: a whole training
+// step (both terms, every gradient, the updated weights) for the VAE and the
+// autoencoder, with and without the colour embedding, and evaluate(). The
+// reference is the CPU model in double holding the same weights. Compiled by
+// the host compiler (the CPU model is Eigen code) into the CUDA test binary.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "deepgen/cuda/vae.hpp"
+#include "deepgen/models/vae.hpp"
+#include "deepgen/models/vae_cuda.hpp"
+
+#include "cuda/support.hpp"
+
+namespace {
+
+using namespace deepgen;
+using namespace deepgen::test::gpu;
+
+constexpr int64_t P = 12, K = 7, B = 5;  // awkward sizes: 12 pixels in 7 colours
+
+models::VAEConfig small_config(int64_t colour_dim, models::VAEMode mode) {
+  models::VAEConfig c = models::VAEConfig::standard(P, K, mode);
+  c.latent = 3;
+  c.encoder_hidden = {20, 9};
+  c.decoder_hidden = {11};
+  c.colour_dim = colour_dim;
+  return c;
+}
+
+std::vector<int32_t> random_images(std::mt19937& rng, int64_t count) {
+  std::uniform_int_distribution<int32_t> colour(0, int32_t(K - 1));
+  std::vector<int32_t> images(size_t(count * P));
+  for (auto& c : images) c = colour(rng);
+  return images;
+}
+
+/// The double CPU model with exactly the weights of `model`; the pixel bias,
+/// zero at initialisation, gets random values so its gradient path is tested.
+template <typename T>
+models::VAE<double> in_double(const models::VAE<T>& model) {
+  Philox unused(0);
+  models::VAE<double> ref(model.config(), unused);
+  std::map<std::string, Tensor<double>> tensors;
+  for (const auto& [name, p] : model.named_parameters()) {
+    Tensor<double> t(p.value().shape());
+    for (int64_t n = 0; n < t.numel(); ++n) t[n] = double(p.value()[n]);
+    tensors[name] = t;
+  }
+  ref.load_parameters(tensors);
+  return ref;
+}
+
+template <typename T>
+void randomise_pixel_bias(models::VAE<T>& model, std::mt19937& rng) {
+  for (auto& [name, p] : model.named_parameters())
+    if (name == "decoder.pixel_bias") {
+      Var<T> q = p;
+      std::uniform_real_distribution<double> u(-0.5, 0.5);
+      for (auto& x : q.value()) x = T(u(rng));
+    }
+}
+
+template <typename T>
+std::vector<double> flat(const Tensor<T>& t) {
+  return std::vector<double>(t.data(), t.data() + t.numel());
+}
+
+template <typename T>
+double tol() {
+  return std::is_same<T, float>::value ? 2e-5 : 1e-11;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("cuda::VAE: a training step equals the CPU model's", "[cuda][vae_model]", float, double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  const int64_t colour_dim = GENERATE(0, 4);
+  const auto mode = GENERATE(models::VAEMode::vae, models::VAEMode::ae);
+  INFO("colour_dim " << colour_dim << ", " << models::to_string(mode));
+  std::mt19937 rng = make_rng(41, colour_dim, int64_t(mode == models::VAEMode::vae));
+  const std::vector<int32_t> images = random_images(rng, B);
+  Tensor<int32_t> batch(Shape{B, P});
+  std::copy(images.begin(), images.end(), batch.data());
+  Philox init(rng());
+  models::VAE<T> model(small_config(colour_dim, mode), init);
+  randomise_pixel_bias(model, rng);
+  cuda::VAEStepOptions opts;
+  opts.lr = 1e-2;
+  opts.eps = 1e-3;  // smooth in the gradient: float and double updates agree to rounding
+  opts.max_grad_norm = 0.5;
+  opts.beta = 0.7;
+  opts.seed = 5;
+  optim::Adam<T> adam(model.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
+  cuda::VAE<T> gpu = models::to_device(model, &adam);
+  models::VAE<double> ref = in_double(model);
+  optim::Adam<double> ref_adam(ref.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
+
+  // Terms and gradients: models::VAE::train_step's first half.
+  const cuda::VAETerms t = gpu.forward_backward(images.data(), B, opts.beta, opts.seed);
+  ref_adam.zero_grad();
+  Philox noise_rng(opts.seed, (uint64_t(1) << 40) + uint64_t(ref_adam.steps()));
+  const Tensor<double> noise = ref.variational() ? ref.draw_noise(B, noise_rng) : Tensor<double>();
+  const models::ELBOTerms<double> want = ref.loss(batch, noise, opts.beta);
+  backward(want.loss);
+  INFO("recon gpu " << t.recon << " cpu " << want.recon.value()[0]);
+  CHECK(std::abs(t.recon - want.recon.value()[0]) <= tol<T>() * want.recon.value()[0]);
+  if (ref.variational()) {
+    INFO("kl gpu " << t.kl << " cpu " << want.kl.value()[0]);
+    CHECK(std::abs(t.kl - want.kl.value()[0]) <= tol<T>() * std::abs(want.kl.value()[0]) + 1e-12);
+  } else {
+    CHECK(t.kl == 0);
+  }
+  const auto ref_params = ref.named_parameters();
+  const auto& store = gpu.parameters();
+  REQUIRE(size_t(store.count()) == ref_params.size());
+  for (int i = 0; i < store.count(); ++i) {
+    std::vector<T> g(size_t(store.numel(i)), T(NAN));
+    store.get_gradient(i, g.data());
+    require_close(store.name(i).c_str(), g, flat(ref_params[size_t(i)].second.grad()), tol<T>());
+  }
+
+  // The whole step from the same start: the updated weights.
+  gpu.parameters().set_steps(0);
+  gpu.train_step(images.data(), B, opts);
+  ref.train_step(batch, ref_adam, opts.max_grad_norm, opts.beta, opts.seed);
+  models::to_host(gpu, model, &adam);
+  CHECK(adam.steps() == 1);
+  const auto params = model.named_parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    require_close(params[i].first.c_str(),
+                  std::vector<T>(params[i].second.value().data(),
+                                 params[i].second.value().data() + params[i].second.value().numel()),
+                  flat(ref_params[i].second.value()), tol<T>());
+}
+
+TEST_CASE("cuda::VAE: evaluate equals the CPU model's, noise streams included", "[cuda][vae_model]") {
+  if (gpu_missing()) return;
+  std::mt19937 rng = make_rng(42, 0, 0);
+  const int64_t count = 7;  // batches of 3: 3 + 3 + 1
+  const std::vector<int32_t> images = random_images(rng, count);
+  Philox init(rng());
+  models::VAE<double> model(small_config(4, models::VAEMode::vae), init);
+  cuda::VAE<double> gpu = models::to_device(model);
+  const cuda::VAETerms got = gpu.evaluate(images.data(), count, 2, 9, 3);
+  const models::ELBOValues want = model.evaluate(images.data(), count, 2, 9, 3);
+  INFO("recon " << got.recon << " vs " << want.recon << ", kl " << got.kl << " vs " << want.kl);
+  CHECK(std::abs(got.recon - want.recon) <= 1e-11 * want.recon);
+  CHECK(std::abs(got.kl - want.kl) <= 1e-11 * want.kl);
+}
+
+TEST_CASE("cuda::VAE: bad images and a NaN weight are refused before any update", "[cuda][vae_model]") {
+  if (gpu_missing()) return;
+  Philox init(1);
+  models::VAE<float> model(small_config(4, models::VAEMode::vae), init);
+  cuda::VAE<float> gpu = models::to_device(model);
+  std::vector<int32_t> images(size_t(B * P), 1);
+  images[13] = int32_t(K);
+  CHECK_THROWS_WITH(gpu.forward_backward(images.data(), B, 1.0, 0),
+                    Catch::Contains("colour 7 at image 1, pixel 1 is outside the palette [0, 7)"));
+  images[13] = 0;
+  CHECK_THROWS_WITH(gpu.forward_backward(images.data(), B, -1.0, 0), Catch::Contains("beta = -1"));
+  auto& store = gpu.parameters();
+  std::vector<float> bias(size_t(store.numel(1)), NAN);  // encoder.0.bias
+  store.set_parameter(1, bias.data());
+  CHECK_THROWS_WITH(gpu.train_step(images.data(), B, {}), Catch::Contains("nan at step 1"));
+  CHECK(store.steps() == 0);
+}
