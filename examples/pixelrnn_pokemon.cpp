@@ -32,6 +32,7 @@
 #include <deepgen/models/pixelrnn_cuda.hpp>
 #endif
 
+#include "device.hpp"
 #include "progress.hpp"
 
 #include <CLI/CLI.hpp>
@@ -90,15 +91,11 @@ class Engine {
  public:
   Engine(const std::string& device, Model& model, optim::Adam<float>* adam) : m_model(model) {
     if (device == "cpu") return;
+    require_cuda_device();
 #if defined(DEEPGEN_WITH_CUDA)
-    std::string why;
-    DEEPGEN_CHECK(cuda_device_available(&why), "--device cuda: no usable GPU (", why,
-                  "); check that nvidia-smi lists one, or use --device cpu");
     m_gpu = std::make_unique<cuda::PixelRNN<float>>(models::to_device(model, adam));
 #else
     (void)adam;
-    DEEPGEN_CHECK(false, "--device cuda: this build has no CUDA (the CUDA toolkit was not found when it was "
-                  "configured); rebuild on a machine with the toolkit (cmake -DDEEPGEN_CUDA=ON) or use --device cpu");
 #endif
   }
 
@@ -389,9 +386,7 @@ int main(int argc, char** argv) {
   complete_cmd->add_option("--count", count, "TEST images")->capture_default_str();
   complete_cmd->add_option("--samples", samples, "completions per image")->capture_default_str();
   sample_cmd->add_option("--count", count, "images to draw")->capture_default_str();
-  for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd})
-    c->add_option("--device", c == train_cmd ? t.device : device, "cpu, or cuda (the GPU; needs a CUDA build)")
-        ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd}) add_device_option(c, c == train_cmd ? t.device : device);
   for (auto* c : {complete_cmd, sample_cmd}) {
     c->add_option("--temperature", temperature, "0: likeliest colour; 1: the model's distribution")
         ->capture_default_str()->check(CLI::NonNegativeNumber);

@@ -5,13 +5,16 @@
 //   vae_pokemon train       --data DIR --out DIR [--mode vae|ae] [--epochs N] [--minutes M]
 //                           [--batch B] [--lr LR] [--latent D] [--beta B] [--warmup E]
 //                           [--encoder W,W…] [--decoder W,W…] [--colour-dim E] [--weight-decay L] [--clip C]
-//                           [--seed S] [--resume]
-//   vae_pokemon eval        --data DIR --weights FILE [--images FILE] [--samples S] [--seed S]
+//                           [--seed S] [--resume] [--device cpu|cuda]
+//   vae_pokemon eval        --data DIR --weights FILE [--images FILE] [--samples S] [--seed S] [--device …]
 //   vae_pokemon sample      --data DIR --weights FILE [--count N] [--seed S] [--decode …] --out PNG
 //   vae_pokemon walk        --data DIR --weights FILE (--dims I,J | --all) [--grid N] [--range R]
 //                           [--base zero|test:K] [--decode …] --out PNG
 //   vae_pokemon reconstruct --data DIR --weights FILE [--count N] [--decode …] --out PNG
 //   vae_pokemon interpolate --data DIR --weights FILE --from A --to B [--steps N] [--decode …] --out PNG
+//
+// --device cuda trains and evaluates on the GPU (cuda::VAE); checkpoints are
+// the same files either way, and the pictures are drawn on the CPU.
 //
 // --decode argmax|mean|sample: the likeliest colour of every pixel, the
 // probability-weighted mean RGB (the lecture's soft look), or a draw per pixel.
@@ -31,8 +34,13 @@
 #include <deepgen/io/checkpoint.hpp>
 #include <deepgen/io/png.hpp>
 
-#include "progress.hpp"
 #include <deepgen/models/vae.hpp>
+#if defined(DEEPGEN_WITH_CUDA)
+#include <deepgen/models/vae_cuda.hpp>
+#endif
+
+#include "device.hpp"
+#include "progress.hpp"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -44,6 +52,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -119,6 +128,75 @@ struct TrainOptions {
   double clip = 5.0;
   uint64_t seed = 1;
   bool resume = false;
+  std::string device = "cpu";
+};
+
+/// The CPU model itself (--device cpu), or a copy of it on the GPU (--device
+/// cuda) that trains and evaluates there; to_host() brings the GPU's weights
+/// and Adam state back before a checkpoint.
+class Engine {
+ public:
+  Engine(const std::string& device, Model& model, optim::Adam<float>* adam) : m_model(model) {
+    if (device == "cpu") return;
+    require_cuda_device();
+#if defined(DEEPGEN_WITH_CUDA)
+    m_gpu = std::make_unique<cuda::VAE<float>>(models::to_device(model, adam));
+#else
+    (void)adam;
+#endif
+  }
+
+  models::ELBOValues train_step(const Tensor<int32_t>& images, optim::Adam<float>& adam,
+                                const optim::AdamOptions& adam_options, double clip, double beta, uint64_t seed) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) {
+      cuda::VAEStepOptions step;
+      step.lr = adam.lr();
+      step.beta1 = adam_options.beta1;
+      step.beta2 = adam_options.beta2;
+      step.eps = adam_options.eps;
+      step.weight_decay = adam_options.weight_decay;
+      step.max_grad_norm = clip;
+      step.beta = beta;
+      step.seed = seed;
+      const cuda::VAETerms t = m_gpu->train_step(images.data(), images.dim(0), step);
+      return {t.recon, t.kl};
+    }
+#endif
+    (void)adam_options;
+    return m_model.train_step(images, adam, clip, beta, seed);
+  }
+
+  int64_t steps(const optim::Adam<float>& adam) const {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) return m_gpu->parameters().steps();
+#endif
+    return adam.steps();
+  }
+
+  models::ELBOValues evaluate(const int32_t* images, int64_t count, int64_t samples, uint64_t seed) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) {
+      const cuda::VAETerms t = m_gpu->evaluate(images, count, samples, seed);
+      return {t.recon, t.kl};
+    }
+#endif
+    return m_model.evaluate(images, count, samples, seed);
+  }
+
+  /// Make the CPU model (and `adam`) hold what the GPU trained.
+  void to_host(optim::Adam<float>& adam) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) models::to_host(*m_gpu, m_model, &adam);
+#endif
+    (void)adam;
+  }
+
+ private:
+  Model& m_model;
+#if defined(DEEPGEN_WITH_CUDA)
+  std::unique_ptr<cuda::VAE<float>> m_gpu;
+#endif
 };
 
 int train(const TrainOptions& o) {
@@ -167,6 +245,7 @@ int train(const TrainOptions& o) {
   std::fprintf(stderr, "%s: %lld parameters, encoder %s, decoder %s, colour dim %d, %d-d code\n",
                to_string(config.mode), (long long)model.parameter_count(), join(config.encoder_hidden).c_str(),
                join(config.decoder_hidden).c_str(), o.colour_dim, o.latent);
+  Engine engine(o.device, model, &adam);
   std::ofstream log(log_path, o.resume ? std::ios::app : std::ios::trunc);
   if (!o.resume) log << "epoch,step,minutes,beta,train_loss,test_neg_elbo_nats_per_image,test_recon,test_kl\n";
 
@@ -182,6 +261,7 @@ int train(const TrainOptions& o) {
     return o.warmup > 0 ? o.beta * std::min(1.0, progress_epochs / o.warmup) : o.beta;
   };
   auto save = [&](double train_loss) {
+    engine.to_host(adam);
     io::save_checkpoint(model_path, model, adam,
                         {{"model", "vae"}, {"mode", o.mode}, {"epoch", std::to_string(epoch)},
                          {"batch", std::to_string(next_batch)}, {"minutes", std::to_string(minutes_now())},
@@ -213,7 +293,7 @@ int train(const TrainOptions& o) {
       Tensor<int32_t> images(Shape{B, P});
       for (int64_t b = 0; b < B; ++b) std::copy_n(s.train.image(order[first + b]), P, images.data() + b * P);
       beta = beta_at(double(epoch) + double(next_batch) / double(batches));
-      const models::ELBOValues v = model.train_step(images, adam, o.clip, beta, o.seed);
+      const models::ELBOValues v = engine.train_step(images, adam, adam_options, o.clip, beta, o.seed);
       const double loss = v.recon + beta * v.kl;
       loss_sum += loss;
       ++loss_count;
@@ -235,15 +315,15 @@ int train(const TrainOptions& o) {
     }
     if (loss_count == 0) break;
     const double train_loss = loss_sum / double(loss_count);
-    const models::ELBOValues test = model.evaluate(s.test.pixels.data(), s.test.count, EVAL_SAMPLES, EVAL_SEED);
+    const models::ELBOValues test = engine.evaluate(s.test.pixels.data(), s.test.count, EVAL_SAMPLES, EVAL_SEED);
     const double minutes = minutes_now();
     const double epochs_done = double(epoch) + double(next_batch) / double(batches);  // fractional if cut short
     save(train_loss);  // first: every reported epoch has its checkpoint
     std::printf("epoch=%.2f step=%lld minutes=%.2f beta=%.4f train_loss=%.2f test_neg_elbo_nats_per_image=%.2f "
                 "test_recon=%.2f test_kl=%.2f\n",
-                epochs_done, (long long)adam.steps(), minutes, beta, train_loss, test.neg_elbo(), test.recon, test.kl);
+                epochs_done, (long long)engine.steps(adam), minutes, beta, train_loss, test.neg_elbo(), test.recon, test.kl);
     std::fflush(stdout);
-    log << epochs_done << ',' << adam.steps() << ',' << minutes << ',' << beta << ',' << train_loss << ','
+    log << epochs_done << ',' << engine.steps(adam) << ',' << minutes << ',' << beta << ',' << train_loss << ','
         << test.neg_elbo() << ',' << test.recon << ',' << test.kl << '\n';
     log.flush();
   }
@@ -254,14 +334,15 @@ int train(const TrainOptions& o) {
 // ---- eval ------------------------------------------------------------------------
 
 int eval(const std::string& dir, const std::string& weights, const std::string& images_path, int64_t samples,
-         uint64_t seed) {
+         uint64_t seed, const std::string& device) {
   const Split s = data::load_pokemon_split(dir);
-  const Model model = load_model(weights, s);
+  Model model = load_model(weights, s);
   const data::ImageSet set =
       images_path.empty() ? s.test : data::load_pixel_colors(images_path, s.data.palette.size());
   DEEPGEN_CHECK(set.pixels_per_image() == model.pixels(), images_path, ": images of ", set.pixels_per_image(),
                 " pixels, but the model reads ", model.pixels());
-  const models::ELBOValues v = model.evaluate(set.pixels.data(), set.count, samples, seed);
+  Engine engine(device, model, nullptr);
+  const models::ELBOValues v = engine.evaluate(set.pixels.data(), set.count, samples, seed);
   std::printf("neg_elbo_nats_per_image=%.4f recon=%.4f kl=%.4f\n", v.neg_elbo(), v.recon, v.kl);
   return 0;
 }
@@ -447,7 +528,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Autoencoder and VAE on the Pokémon sprites: train, eval, sample, walk, reconstruct, interpolate"};
   app.require_subcommand(1);
-  std::string data_dir, weights, images, dims, base = "zero";
+  std::string data_dir, weights, images, dims, base = "zero", device = "cpu";
   TrainOptions t;
   Picture pic;
   int count = 32, recon_count = 10, grid_n = 7, steps = 8;
@@ -490,6 +571,8 @@ int main(int argc, char** argv) {
     c->add_option("--data", data_dir, "folder with pixel_color.txt and colormap.txt")->required();
     c->add_option("--weights", weights, "a model.safetensors")->required();
   }
+  add_device_option(train_cmd, t.device);
+  add_device_option(eval_cmd, device);
   eval_cmd->add_option("--images", images, "score these images (pixel_color format) instead of TEST");
   eval_cmd->add_option("--samples", samples, "draws of the code per image (VAE)")->capture_default_str()
       ->check(CLI::Range(1, 1000));
@@ -515,7 +598,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*train_cmd) return train(t);
-    if (*eval_cmd) return eval(data_dir, weights, images, samples, eval_seed);
+    if (*eval_cmd) return eval(data_dir, weights, images, samples, eval_seed, device);
     if (*sample_cmd) return sample(data_dir, weights, count, pic);
     if (*walk_cmd) return walk(data_dir, weights, dims, all, grid_n, range, base, pic);
     if (*reconstruct_cmd) return reconstruct(data_dir, weights, recon_count, pic);

@@ -153,7 +153,8 @@ if step "configure (arch $arch)" cmake -S "$repo_root" -B "$build_dir" "${genera
     sed -n 's/^\(\.\.\. \)\{0,1\}\(bench_[A-Za-z0-9_]*cuda[A-Za-z0-9_]*\)[: ].*$/\2/p; s/^\(\.\.\. \)\{0,1\}\(bench_[A-Za-z0-9_]*cuda[A-Za-z0-9_]*\)$/\2/p' |
     sort -u)
   if [[ $examples == ON ]]; then
-    step "build pixelrnn_pokemon" cmake --build "$build_dir" --target pixelrnn_pokemon "${jobs_args[@]}"
+    step "build the example programs" cmake --build "$build_dir" --target pixelrnn_pokemon vae_pokemon \
+      "${jobs_args[@]}"
   fi
   if (( ${#bench_targets[@]} )); then
     step "build benchmarks" cmake --build "$build_dir" --target "${bench_targets[@]}" "${jobs_args[@]}"
@@ -193,13 +194,15 @@ while IFS= read -r -d '' bench; do
 done < <(find "$build_dir" -type f -perm -u+x -name 'bench_*cuda*' -not -path '*/CMakeFiles/*' -print0 2>/dev/null | sort -z)
 (( ran_bench )) || skip "benchmarks" "no bench_*cuda* binary"
 
-# ---- 5. the PixelRNN program end to end, --device cuda included ---------------------------
-if [[ -x "$build_dir/examples/pixelrnn_pokemon" ]]; then
-  step "pixelrnn_cli (--device cuda)" bash "$repo_root/tests/examples/pixelrnn_cli.sh" \
-    "$build_dir/examples/pixelrnn_pokemon" "$build_dir/pixelrnn_cli"
-else
-  skip "pixelrnn_cli (--device cuda)" "pixelrnn_pokemon not built (CLI11 missing)"
-fi
+# ---- 5. the PixelRNN and VAE programs end to end, --device cuda included -------------------
+for prog in pixelrnn vae; do
+  if [[ -x "$build_dir/examples/${prog}_pokemon" ]]; then
+    step "${prog}_cli (--device cuda)" bash "$repo_root/tests/examples/${prog}_cli.sh" \
+      "$build_dir/examples/${prog}_pokemon" "$build_dir/${prog}_cli"
+  else
+    skip "${prog}_cli (--device cuda)" "${prog}_pokemon not built (CLI11 missing)"
+  fi
+done
 
 # ---- 6. the same training on both devices: TEST NLL within 0.01 -------------------------
 # Statistical, not exact: the two devices round differently and training
