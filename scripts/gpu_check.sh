@@ -20,8 +20,12 @@
 #   DEEPGEN_CUDA_ARCHITECTURES   default: native when CMake >= 3.24 and a GPU is
 #                                visible, else 90 (H100/H200)
 #   JOBS                         parallel build jobs (default: ninja's choice)
-#   SANITIZER_TOOLS              compute-sanitizer tools to run (default: memcheck;
-#                                e.g. "memcheck racecheck initcheck synccheck")
+#   SANITIZER_TOOLS              compute-sanitizer tools to run (default: "memcheck
+#                                racecheck"; also initcheck, synccheck)
+#   STEPS                        what to run after the build (default: all of
+#                                "tests sanitizer bench cli nll"). A machine
+#                                that limits one command's time can take them
+#                                in turns: the build folder is reused.
 #   CMAKE_BUILD_TYPE             default: Release
 #   BENCH_ARGS                   extra arguments for every benchmark binary
 #                                (e.g. "--benchmark_repetitions=5")
@@ -35,7 +39,9 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 headers=${1:-"$repo_root/third_party_headers"}
 build_dir=${BUILD_DIR:-"$repo_root/build-gpu"}
 build_type=${CMAKE_BUILD_TYPE:-Release}
-sanitizer_tools=${SANITIZER_TOOLS:-memcheck}
+sanitizer_tools=${SANITIZER_TOOLS:-memcheck racecheck}
+steps_wanted=" ${STEPS:-tests sanitizer bench cli nll} "
+want() { [[ $steps_wanted == *" $1 "* ]]; }
 log_dir="$build_dir/gpu_check_logs"
 mkdir -p "$log_dir"
 export DEEPGEN_REQUIRE_GPU=1  # the CUDA tests fail instead of skipping without a device
@@ -166,11 +172,12 @@ fi
 # ---- 4. tests, sanitizer, benchmarks ------------------------------------------------
 test_bin="$build_dir/tests/deepgen_cuda_tests"
 if (( build_ok )) && [[ -x "$test_bin" ]]; then
-  step "cuda tests" "$test_bin" --order rand --rng-seed time
+  want tests && step "cuda tests" "$test_bin" --order rand --rng-seed time
 
   sanitizer=$(command -v compute-sanitizer || true)
   [[ -z "$sanitizer" && -x /usr/local/cuda/compute-sanitizer/compute-sanitizer ]] &&
     sanitizer=/usr/local/cuda/compute-sanitizer/compute-sanitizer
+  want sanitizer || sanitizer_tools=""
   for tool in $sanitizer_tools; do
     if [[ -z "$sanitizer" ]]; then
       record "compute-sanitizer $tool" "FAIL (compute-sanitizer not found in PATH or /usr/local/cuda)" 0
@@ -187,7 +194,8 @@ else
 fi
 
 ran_bench=0
-while IFS= read -r -d '' bench; do
+want bench || ran_bench=1
+want bench && while IFS= read -r -d '' bench; do
   ran_bench=1
   # shellcheck disable=SC2086  # BENCH_ARGS is a list of words
   show_step "$(basename "$bench")" "$bench" ${BENCH_ARGS:-}
@@ -196,6 +204,7 @@ done < <(find "$build_dir" -type f -perm -u+x -name 'bench_*cuda*' -not -path '*
 
 # ---- 5. the PixelRNN and VAE programs end to end, --device cuda included -------------------
 for prog in pixelrnn vae; do
+  want cli || break
   if [[ -x "$build_dir/examples/${prog}_pokemon" ]]; then
     step "${prog}_cli (--device cuda)" bash "$repo_root/tests/examples/${prog}_cli.sh" \
       "$build_dir/examples/${prog}_pokemon" "$build_dir/${prog}_cli"
@@ -233,7 +242,9 @@ nll_match() {
       exit !(c > 0 && g > 0 && d <= 0.01)
     }' "$build_dir/nll_match_cpu.txt" "$build_dir/nll_match_cuda.txt"
 }
-if (( ! have_gpu )); then
+if ! want nll; then
+  :
+elif (( ! have_gpu )); then
   skip "nll match" "no GPU"
 elif [[ ! -x "$prnn" ]]; then
   skip "nll match" "pixelrnn_pokemon not built (CLI11 missing: pack it with pack_gpu_headers.sh)"
