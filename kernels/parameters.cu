@@ -104,7 +104,8 @@ const std::vector<int64_t>& ParameterStore<T>::shape(int i) const {
 
 template <typename T>
 int64_t ParameterStore<T>::numel(int i) const {
-  return m_offsets[size_t(i) + 1] - offset(i);
+  const int64_t first = offset(i);  // checks i before m_offsets[i + 1] is read
+  return m_offsets[size_t(i) + 1] - first;
 }
 
 template <typename T>

@@ -112,7 +112,6 @@ VAE<T>::VAE(const VAELayout& layout) : m_layout(layout), m_store(names_of(layout
     m_colours = index;
     m_pixel_bias = index + 1;
   }
-  m_widest = std::max({m_widest, P * K, layout.latent});  // dlogits (B, P·K) and dcode pass through too
 }
 
 template <typename T>
