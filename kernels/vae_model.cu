@@ -185,6 +185,24 @@ void VAE<T>::linear_bwd(const Layer& l, const T* x, const T* dy, T* dx, int64_t 
             int(l.out), T(0), dx, int(l.in));
 }
 
+// Backward through layers[last] … layers[1] of an MLP from dy, the gradient
+// on the last layer's output: dx of layer i is the gradient on ReLU's output
+// r[i − 1], masked into the gradient on z[i − 1]. The gradients alternate
+// between the two spare buffers (spare[next] first). Returns the gradient on
+// layers[0]'s output.
+template <typename T>
+T* VAE<T>::hidden_layers_bwd(const std::vector<Layer>& layers, const std::vector<DeviceBuffer<T>>& r, T* dy,
+                             T* const spare[2], int& next, int64_t B) {
+  for (size_t i = layers.size(); i-- > 1;) {
+    T* dx = spare[next];
+    next = 1 - next;
+    linear_bwd(layers[i], r[i - 1].data(), dy, dx, B);
+    relu_bwd<T>(r[i - 1].data(), dx, dx, B * layers[i - 1].out, m_ctx.stream());
+    dy = dx;
+  }
+  return dy;
+}
+
 template <typename T>
 VAETerms VAE<T>::forward(int64_t B, uint64_t seed, uint64_t stream, bool given_noise) {
   const int64_t P = m_layout.pixels, K = m_layout.palette_size, D = m_layout.latent, E = m_layout.colour_dim;
@@ -262,15 +280,7 @@ void VAE<T>::backward(int64_t B, double beta) {
             int(K), T(0), dfeatures, int(E));
     dy = dfeatures;
   }
-  // The decoder, last layer first: dx of layer i is the gradient on ReLU's
-  // output r[i − 1], masked into the gradient on z[i − 1].
-  for (size_t i = m_decoder.size(); i-- > 1;) {
-    T* dx = spare[next];
-    next = 1 - next;
-    linear_bwd(m_decoder[i], m_dec_r[i - 1].data(), dy, dx, B);
-    relu_bwd<T>(m_dec_r[i - 1].data(), dx, dx, B * m_decoder[i - 1].out, s);
-    dy = dx;
-  }
+  dy = hidden_layers_bwd(m_decoder, m_dec_r, dy, spare, next, B);
   const T* code = m_layout.variational ? m_code.data() : m_enc_z.back().data();
   // The gradient on the code, then on the encoder's output.
   T* denc = m_layout.variational ? m_dcode.data() : m_denc.data();
@@ -282,14 +292,7 @@ void VAE<T>::backward(int64_t B, double beta) {
     copy_columns<T>(m_dmean.data(), D, m_denc.data(), 2 * D, B, D, s);
     copy_columns<T>(m_dlogvar.data(), D, m_denc.data() + D, 2 * D, B, D, s);
   }
-  dy = m_denc.data();
-  for (size_t i = m_encoder.size(); i-- > 1;) {
-    T* dx = spare[next];
-    next = 1 - next;
-    linear_bwd(m_encoder[i], m_enc_r[i - 1].data(), dy, dx, B);
-    relu_bwd<T>(m_enc_r[i - 1].data(), dx, dx, B * m_encoder[i - 1].out, s);
-    dy = dx;
-  }
+  dy = hidden_layers_bwd(m_encoder, m_enc_r, m_denc.data(), spare, next, B);
   const Layer& first = m_encoder[0];
   onehot_linear_bwd<T>(m_images.data(), dy, m_store.gradient(first.weight), B, P, K, first.out, s);
   gemv_add<T>(h, int(first.out), int(B), dy, int(first.out), m_ones.data(), m_store.gradient(first.bias));

@@ -20,6 +20,7 @@
 #include "deepgen/models/pixelrnn.hpp"
 #include "deepgen/models/pixelrnn_cuda.hpp"
 
+#include "cuda/model_support.hpp"
 #include "cuda/support.hpp"
 
 namespace {
@@ -47,24 +48,8 @@ template <typename T>
 models::PixelRNN<double> in_double(const models::PixelRNN<T>& model) {
   Philox unused(0);
   models::PixelRNN<double> ref(model.palette_size(), model.hidden_size(), unused);
-  std::map<std::string, Tensor<double>> tensors;
-  for (const auto& [name, p] : model.named_parameters()) {
-    Tensor<double> t(p.value().shape());
-    for (int64_t n = 0; n < t.numel(); ++n) t[n] = double(p.value()[n]);
-    tensors[name] = t;
-  }
-  ref.load_parameters(tensors);
+  copy_weights(model, ref);
   return ref;
-}
-
-template <typename T>
-std::vector<double> flat(const Tensor<T>& t) {
-  return std::vector<double>(t.data(), t.data() + t.numel());
-}
-
-template <typename T>
-double step_tolerance() {
-  return std::is_same<T, float>::value ? 2e-5 : 1e-11;  // float: rounding through 12 recurrent steps
 }
 
 }  // namespace
@@ -136,9 +121,7 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN: a training step equals the CPU model's", "[c
   models::to_host(gpu, model, &adam);
   const auto params = model.named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
-    require_close(params[i].first.c_str(), std::vector<T>(params[i].second.value().data(),
-                                                          params[i].second.value().data() +
-                                                              params[i].second.value().numel()),
+    require_close(params[i].first.c_str(), elements(params[i].second.value()),
                   flat(ref_params[i].second.value()), step_tolerance<T>());
   CHECK(adam.steps() == 1);
 }
@@ -288,8 +271,7 @@ TEST_CASE("cuda::PixelRNN: training on the GPU follows the CPU's, step by step a
   const auto want = cpu.named_parameters(), got = from_gpu.named_parameters();
   for (size_t i = 0; i < want.size(); ++i)
     require_close(want[i].first.c_str(),
-                  std::vector<float>(got[i].second.value().data(),
-                                     got[i].second.value().data() + got[i].second.value().numel()),
+                  elements(got[i].second.value()),
                   flat(want[i].second.value()), 1e-4);
 
   // Over many steps the two runs separate as any two float orderings do (a

@@ -17,6 +17,7 @@
 #include "deepgen/models/vae_cuda.hpp"
 #include "deepgen/optim/step.hpp"
 
+#include "cuda/model_support.hpp"
 #include "cuda/support.hpp"
 
 namespace {
@@ -42,22 +43,16 @@ std::vector<int32_t> random_images(std::mt19937& rng, int64_t count) {
   return images;
 }
 
-/// The double CPU model with exactly the weights of `model`; the pixel bias,
-/// zero at initialisation, gets random values so its gradient path is tested.
+/// The double CPU model with exactly the weights of `model`.
 template <typename T>
 models::VAE<double> in_double(const models::VAE<T>& model) {
   Philox unused(0);
   models::VAE<double> ref(model.config(), unused);
-  std::map<std::string, Tensor<double>> tensors;
-  for (const auto& [name, p] : model.named_parameters()) {
-    Tensor<double> t(p.value().shape());
-    for (int64_t n = 0; n < t.numel(); ++n) t[n] = double(p.value()[n]);
-    tensors[name] = t;
-  }
-  ref.load_parameters(tensors);
+  copy_weights(model, ref);
   return ref;
 }
 
+/// The pixel bias starts at zero; random values test its gradient path.
 template <typename T>
 void randomise_pixel_bias(models::VAE<T>& model, std::mt19937& rng) {
   for (auto& [name, p] : model.named_parameters())
@@ -66,16 +61,6 @@ void randomise_pixel_bias(models::VAE<T>& model, std::mt19937& rng) {
       std::uniform_real_distribution<double> u(-0.5, 0.5);
       for (auto& x : q.value()) x = T(u(rng));
     }
-}
-
-template <typename T>
-std::vector<double> flat(const Tensor<T>& t) {
-  return std::vector<double>(t.data(), t.data() + t.numel());
-}
-
-template <typename T>
-double tol() {
-  return std::is_same<T, float>::value ? 2e-5 : 1e-11;
 }
 
 }  // namespace
@@ -123,10 +108,10 @@ TEMPLATE_TEST_CASE("cuda::VAE: a training step equals the CPU model's", "[cuda][
   const models::ELBOTerms<double> want = ref.loss(batch, noise_at(0), opts.beta);
   backward(want.loss);
   INFO("recon gpu " << t.recon << " cpu " << want.recon.value()[0]);
-  CHECK(std::abs(t.recon - want.recon.value()[0]) <= tol<T>() * want.recon.value()[0]);
+  CHECK(std::abs(t.recon - want.recon.value()[0]) <= step_tolerance<T>() * want.recon.value()[0]);
   if (ref.variational()) {
     INFO("kl gpu " << t.kl << " cpu " << want.kl.value()[0]);
-    CHECK(std::abs(t.kl - want.kl.value()[0]) <= tol<T>() * std::abs(want.kl.value()[0]) + 1e-12);
+    CHECK(std::abs(t.kl - want.kl.value()[0]) <= step_tolerance<T>() * std::abs(want.kl.value()[0]) + 1e-12);
   } else {
     CHECK(t.kl == 0);
   }
@@ -136,7 +121,7 @@ TEMPLATE_TEST_CASE("cuda::VAE: a training step equals the CPU model's", "[cuda][
   for (int i = 0; i < store.count(); ++i) {
     std::vector<T> g(size_t(store.numel(i)), T(NAN));
     store.get_gradient(i, g.data());
-    require_close(store.name(i).c_str(), g, flat(ref_params[size_t(i)].second.grad()), tol<T>());
+    require_close(store.name(i).c_str(), g, flat(ref_params[size_t(i)].second.grad()), step_tolerance<T>());
   }
 
   // Two whole steps from the same start (the second with the next noise
@@ -153,9 +138,8 @@ TEMPLATE_TEST_CASE("cuda::VAE: a training step equals the CPU model's", "[cuda][
     const auto params = model.named_parameters();
     for (size_t i = 0; i < params.size(); ++i)
       require_close(params[i].first.c_str(),
-                    std::vector<T>(params[i].second.value().data(),
-                                   params[i].second.value().data() + params[i].second.value().numel()),
-                    flat(ref_params[i].second.value()), tol<T>());
+                    elements(params[i].second.value()),
+                    flat(ref_params[i].second.value()), step_tolerance<T>());
   }
 }
 

@@ -4,6 +4,10 @@
 #   run_case NAME RC SUBSTRING CMD...    exit status RC and SUBSTRING on stderr;
 #                             its stdout is left in $WORK/stdout
 #   make_data DIR ROWS SIDE   a K=6 palette dataset of ROWS noisy striped images
+#   cuda_mode CMD...          run CMD (a command given --device cuda) and print
+#                             "works", "refused" (no GPU, or a build without
+#                             CUDA: the '--device cuda:' error), or "broken: …"
+#                             (a GPU is visible and CUDA built, yet it failed)
 #   finish                    print the count; the script's exit status
 failures=0
 pass() { echo "ok   $1"; }
@@ -31,6 +35,17 @@ make_data() {
   awk -v rows="$2" -v side="$3" 'BEGIN { srand(7); for (r = 0; r < rows; r++) { line = "";
       for (p = 0; p < side * side; p++) { v = (int(p % side / 2) + r) % 6; if (rand() < 0.1) v = int(rand() * 6);
         line = line (p ? " " : "") v } print line } }' >"$1/pixel_color.txt"
+}
+
+cuda_mode() {
+  local err
+  if err=$("$@" 2>&1 >/dev/null); then echo works; return; fi
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU' &&
+     ! grep -qF "this build has no CUDA" <<<"$err"; then
+    echo "broken: $err"
+  else
+    echo refused
+  fi
 }
 
 finish() {

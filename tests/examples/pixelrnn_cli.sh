@@ -76,11 +76,8 @@ if "$BIN" sample --data "$D" --weights "$M" --count 3 --temperature 0.5 --out "$
 
 # ---- --device cuda: where it works, the GPU trains, scores and draws, and the checkpoint scores the
 # same on both devices; where it cannot (no GPU, or a build without CUDA), a clear error ----------------
-probe=$("$BIN" eval --data "$D" --weights "$M" --device cuda 2>&1 >/dev/null)
-probe_rc=$?
-gpu_visible=0
-command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU' && gpu_visible=1
-if [ $probe_rc -eq 0 ]; then
+mode=$(cuda_mode "$BIN" eval --data "$D" --weights "$M" --device cuda)
+if [ "$mode" = works ]; then
   if "$BIN" train "${TRAIN[@]}" --out "$WORK/gpu" --epochs 2 --device cuda >"$WORK/gpu.out" 2>&1 &&
      "$BIN" train "${TRAIN[@]}" --out "$WORK/gpu" --epochs 3 --resume >>"$WORK/gpu.out" 2>&1; then
     pass "train 2 epochs on the GPU, a third resumed on the CPU"; else fail "GPU train: $(cat "$WORK/gpu.out")"; fi
@@ -91,8 +88,8 @@ if [ $probe_rc -eq 0 ]; then
   if "$BIN" complete --data "$D" --weights "$M" --keep 0.5 --count 2 --samples 2 --out "$WORK/gc.png" --device cuda |
        grep -q '^wrote' && "$BIN" sample --data "$D" --weights "$M" --count 3 --out "$WORK/gs.png" --device cuda |
        grep -q '^wrote'; then pass "complete and sample on the GPU"; else fail "complete/sample --device cuda"; fi
-elif [ $gpu_visible -eq 1 ] && ! grep -qF "this build has no CUDA" <<<"$probe"; then
-  fail "a GPU is visible but eval --device cuda failed: $probe"
+elif [ "$mode" != refused ]; then
+  fail "a GPU is visible but eval --device cuda failed: ${mode#broken: }"
 else
   cp "$M" "$WORK/before.safetensors"
   expect_error "train --device cuda without a GPU" "--device cuda:" \

@@ -106,11 +106,8 @@ if cmp -s "$V" "$WORK/before.safetensors"; then pass "checkpoint intact after di
 
 # ---- --device cuda: where it works, the GPU trains and the checkpoint scores the same on both devices;
 # where it cannot (no GPU, or a build without CUDA), a clear error and the checkpoint untouched ------------
-probe=$("$BIN" eval --data "$D" --weights "$V" --device cuda 2>&1 >/dev/null)
-probe_rc=$?
-gpu_visible=0
-command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU' && gpu_visible=1
-if [ $probe_rc -eq 0 ]; then
+mode=$(cuda_mode "$BIN" eval --data "$D" --weights "$V" --device cuda)
+if [ "$mode" = works ]; then
   if "$BIN" train "${SMALL[@]}" --out "$WORK/gpu" --epochs 2 --device cuda >"$WORK/gpu.out" 2>&1 &&
      "$BIN" train "${SMALL[@]}" --out "$WORK/gpu" --epochs 3 --resume >>"$WORK/gpu.out" 2>&1; then
     pass "train 2 epochs on the GPU, a third resumed on the CPU"; else fail "GPU train: $(cat "$WORK/gpu.out")"; fi
@@ -119,8 +116,8 @@ if [ $probe_rc -eq 0 ]; then
             sed -E 's/^neg_elbo_nats_per_image=([0-9.]+).*/\1/')
   if python3 -c "import sys; sys.exit(not ($cpu_fig > 0 and abs($cpu_fig - $gpu_fig) <= 1e-3 * $cpu_fig))"; then
     pass "eval on the GPU equals the CPU's ($gpu_fig vs $cpu_fig)"; else fail "GPU eval $gpu_fig vs CPU $cpu_fig"; fi
-elif [ $gpu_visible -eq 1 ] && ! grep -qF "this build has no CUDA" <<<"$probe"; then
-  fail "a GPU is visible but eval --device cuda failed: $probe"
+elif [ "$mode" != refused ]; then
+  fail "a GPU is visible but eval --device cuda failed: ${mode#broken: }"
 else
   cp "$V" "$WORK/before.safetensors"
   expect_error "train --device cuda without a GPU" "--device cuda:" \

@@ -99,6 +99,8 @@ class VAE {
   void backward(int64_t B, double beta);
   void linear_fwd(const Layer& l, const T* x, T* y, int64_t B);
   void linear_bwd(const Layer& l, const T* x, const T* dy, T* dx, int64_t B);
+  T* hidden_layers_bwd(const std::vector<Layer>& layers, const std::vector<DeviceBuffer<T>>& r, T* dy,
+                       T* const spare[2], int& next, int64_t B);
 
   VAELayout m_layout;
   Context m_ctx;
