@@ -797,15 +797,18 @@ void sample_row(benchmark::State& state, const std::string& name, int64_t B) {
   set_rates(state, sample_flops(B, STEPS), sample_bytes(B, STEPS));
 }
 
+// min_time: the recorded time each repetition aims for (0: the command
+// line's --benchmark_min_time). A step row records a tenth of the time it
+// spends (STEP_BATCH steps per iteration, the time per step), so it asks for
+// a tenth of the usual 0.5 s: otherwise its 5 repetitions would take 25 s of
+// real time each, and the 24 step rows most of a 10-minute GPU session.
 template <typename Fn>
-void add_gpu_row(const std::string& name, benchmark::TimeUnit unit, Fn fn) {
-  benchmark::RegisterBenchmark(name.c_str(), [name, fn](benchmark::State& state) {
+void add_gpu_row(const std::string& name, benchmark::TimeUnit unit, double min_time, Fn fn) {
+  auto* row = benchmark::RegisterBenchmark(name.c_str(), [name, fn](benchmark::State& state) {
     guarded(state, [&](benchmark::State& st) { fn(st, name); });
-  })
-      ->UseManualTime()
-      ->Unit(unit)
-      ->Repetitions(REPETITIONS)
-      ->ReportAggregatesOnly(true);
+  });
+  row->UseManualTime()->Unit(unit)->Repetitions(REPETITIONS)->ReportAggregatesOnly(true);
+  if (min_time > 0) row->MinTime(min_time);
 }
 
 std::vector<std::string> gpu_variants() {
@@ -820,17 +823,17 @@ void register_gpu_rows() {
     const std::string workload = bwd ? "lstm_step_fwdbwd" : "lstm_step_fwd";
     for (const int64_t B : {1, 16, 64, 256})
       for (const std::string& v : gpu_variants())
-        add_gpu_row(workload + "/" + v + "/" + std::to_string(B), benchmark::kMicrosecond,
+        add_gpu_row(workload + "/" + v + "/" + std::to_string(B), benchmark::kMicrosecond, 0.5 / STEP_BATCH,
                     [B, v, bwd](benchmark::State& st, const std::string& name) { step_row(st, name, B, v, bwd); });
   }
   for (const int64_t B : {1, 64})
     for (const std::string& v : gpu_variants()) {
       if (v == "unfused") continue;
-      add_gpu_row("lstm_seq400_fwdbwd/" + v + "/" + std::to_string(B), benchmark::kMillisecond,
+      add_gpu_row("lstm_seq400_fwdbwd/" + v + "/" + std::to_string(B), benchmark::kMillisecond, 0,
                   [B, v](benchmark::State& st, const std::string& name) { seq_row(st, name, B, v); });
     }
   for (const int64_t B : {1, 64})
-    add_gpu_row("sample400/fused/" + std::to_string(B), benchmark::kMillisecond,
+    add_gpu_row("sample400/fused/" + std::to_string(B), benchmark::kMillisecond, 0,
                 [B](benchmark::State& st, const std::string& name) { sample_row(st, name, B); });
 }
 

@@ -81,10 +81,11 @@ inline double sample_bytes(int64_t B, int64_t P) {
   return F * (double(G * H) + double(G * I) + 2.0 * G + double(I * H) + double(I) + double(B * P));
 }
 
-/// GFLOP/s and GB/s counters of one row (per-iteration FLOPs and bytes).
+/// The GFLOP and GB rate counters of one row (per-iteration FLOPs and bytes;
+/// Google Benchmark prints a rate with "/s" after it: "GFLOP 101.3/s").
 inline void set_rates(benchmark::State& state, double flops, double bytes) {
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 /// Register the CPU rows (lstm_cuda_cpu_rows.cpp): lstm_step_fwd/cpu/B and sample400/cpu/1.
