@@ -3,10 +3,13 @@
 #pragma once
 
 #include <deepgen/error.hpp>
+#include <deepgen/optim/adam.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #if defined(DEEPGEN_WITH_CUDA)
 #include <deepgen/cuda/check.hpp>
@@ -30,3 +33,46 @@ inline void require_cuda_device() {
                 "configured); rebuild on a machine with the toolkit (cmake -DDEEPGEN_CUDA=ON) or use --device cpu");
 #endif
 }
+
+/// Where a program's work runs: the CPU model itself (--device cpu), or a
+/// copy of it on the GPU (--device cuda) made by the model's to_device()
+/// (models/pixelrnn_cuda.hpp, models/vae_cuda.hpp: the program includes its
+/// own before this header). A program derives its engine from this and adds the calls it needs,
+/// each going to m_gpu when there is one and to m_model otherwise.
+/// to_host() brings the GPU's weights and Adam state back before a checkpoint.
+template <typename Model>
+class DeviceModel {
+ public:
+  DeviceModel(const std::string& device, Model& model, deepgen::optim::Adam<float>* adam) : m_model(model) {
+    if (device == "cpu") return;
+    require_cuda_device();
+#if defined(DEEPGEN_WITH_CUDA)
+    m_gpu = std::make_unique<Gpu>(to_device(model, adam));  // found by argument-dependent lookup
+#else
+    (void)adam;
+#endif
+  }
+
+  /// Adam steps taken, wherever the training runs.
+  int64_t steps(const deepgen::optim::Adam<float>& adam) const {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) return m_gpu->parameters().steps();
+#endif
+    return adam.steps();
+  }
+
+  /// Make the CPU model (and `adam`) hold what the GPU trained.
+  void to_host(deepgen::optim::Adam<float>& adam) {
+#if defined(DEEPGEN_WITH_CUDA)
+    if (m_gpu) deepgen::models::to_host(*m_gpu, m_model, &adam);
+#endif
+    (void)adam;
+  }
+
+ protected:
+  Model& m_model;
+#if defined(DEEPGEN_WITH_CUDA)
+  using Gpu = decltype(to_device(std::declval<const Model&>()));
+  std::unique_ptr<Gpu> m_gpu;
+#endif
+};

@@ -84,20 +84,11 @@ Tensor<int32_t> batch_of(const data::ImageSet& set, const std::vector<int64_t>& 
 
 // ---- where the work runs -------------------------------------------------------------
 
-/// The CPU model itself (--device cpu), or a copy of it on the GPU (--device
-/// cuda) that trains, scores and samples there; to_host() brings the GPU's
-/// weights and Adam state back before a checkpoint.
-class Engine {
+/// The model on --device cpu or cuda (DeviceModel, device.hpp): it trains, scores and samples
+/// on whichever the run asked for.
+class Engine : public DeviceModel<Model> {
  public:
-  Engine(const std::string& device, Model& model, optim::Adam<float>* adam) : m_model(model) {
-    if (device == "cpu") return;
-    require_cuda_device();
-#if defined(DEEPGEN_WITH_CUDA)
-    m_gpu = std::make_unique<cuda::PixelRNN<float>>(models::to_device(model, adam));
-#else
-    (void)adam;
-#endif
-  }
+  using DeviceModel::DeviceModel;
 
   double train_step(const Tensor<int32_t>& images, optim::Adam<float>& adam, double clip, double dropout,
                     uint64_t seed) {
@@ -112,13 +103,6 @@ class Engine {
     }
 #endif
     return m_model.train_step(images, adam, clip, dropout, seed);
-  }
-
-  int64_t steps(const optim::Adam<float>& adam) const {
-#if defined(DEEPGEN_WITH_CUDA)
-    if (m_gpu) return m_gpu->parameters().steps();
-#endif
-    return adam.steps();
   }
 
   double nll(const data::ImageSet& set) {
@@ -138,20 +122,6 @@ class Engine {
 #endif
     return m_model.complete(images, keep, {temperature, 0}, seed);
   }
-
-  /// Make the CPU model (and `adam`) hold what the GPU trained.
-  void to_host(optim::Adam<float>& adam) {
-#if defined(DEEPGEN_WITH_CUDA)
-    if (m_gpu) models::to_host(*m_gpu, m_model, &adam);
-#endif
-    (void)adam;
-  }
-
- private:
-  Model& m_model;
-#if defined(DEEPGEN_WITH_CUDA)
-  std::unique_ptr<cuda::PixelRNN<float>> m_gpu;
-#endif
 };
 
 // ---- train ---------------------------------------------------------------------

@@ -131,20 +131,11 @@ struct TrainOptions {
   std::string device = "cpu";
 };
 
-/// The CPU model itself (--device cpu), or a copy of it on the GPU (--device
-/// cuda) that trains and evaluates there; to_host() brings the GPU's weights
-/// and Adam state back before a checkpoint.
-class Engine {
+/// The model on --device cpu or cuda (DeviceModel, device.hpp): it trains and evaluates
+/// on whichever the run asked for.
+class Engine : public DeviceModel<Model> {
  public:
-  Engine(const std::string& device, Model& model, optim::Adam<float>* adam) : m_model(model) {
-    if (device == "cpu") return;
-    require_cuda_device();
-#if defined(DEEPGEN_WITH_CUDA)
-    m_gpu = std::make_unique<cuda::VAE<float>>(models::to_device(model, adam));
-#else
-    (void)adam;
-#endif
-  }
+  using DeviceModel::DeviceModel;
 
   models::ELBOValues train_step(const Tensor<int32_t>& images, optim::Adam<float>& adam,
                                 const optim::AdamOptions& adam_options, double clip, double beta, uint64_t seed) {
@@ -167,13 +158,6 @@ class Engine {
     return m_model.train_step(images, adam, clip, beta, seed);
   }
 
-  int64_t steps(const optim::Adam<float>& adam) const {
-#if defined(DEEPGEN_WITH_CUDA)
-    if (m_gpu) return m_gpu->parameters().steps();
-#endif
-    return adam.steps();
-  }
-
   models::ELBOValues evaluate(const int32_t* images, int64_t count, int64_t samples, uint64_t seed) {
 #if defined(DEEPGEN_WITH_CUDA)
     if (m_gpu) {
@@ -183,20 +167,6 @@ class Engine {
 #endif
     return m_model.evaluate(images, count, samples, seed);
   }
-
-  /// Make the CPU model (and `adam`) hold what the GPU trained.
-  void to_host(optim::Adam<float>& adam) {
-#if defined(DEEPGEN_WITH_CUDA)
-    if (m_gpu) models::to_host(*m_gpu, m_model, &adam);
-#endif
-    (void)adam;
-  }
-
- private:
-  Model& m_model;
-#if defined(DEEPGEN_WITH_CUDA)
-  std::unique_ptr<cuda::VAE<float>> m_gpu;
-#endif
 };
 
 int train(const TrainOptions& o) {
