@@ -27,6 +27,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "cpu_lstm_step.hpp"
+
 using namespace deepgen;
 
 namespace {
@@ -49,19 +51,7 @@ double lstm_step_flops(int64_t B) { return 2.0 * B * H * G; }
 
 void BM_lstm_step(benchmark::State& state) {
   const int64_t B = state.range(0);
-  Philox rng(1);
-  nn::LSTM<float> lstm(K, H, rng);
-  nn::LSTMStepper<float> stepper(lstm);
-  nn::LSTMState<float> s{Tensor<float>(Shape{B, H}), Tensor<float>(Shape{B, H})};
-  fill_uniform(s.h, rng, -1.f, 1.f);
-  fill_uniform(s.c, rng, -1.f, 1.f);
-  std::vector<int32_t> tokens(static_cast<size_t>(B));
-  for (auto& t : tokens) t = int32_t(rng.uniform_int(K));
-  // The state runs on from step to step; saturated gates cost the same time.
-  for (auto _ : state) {
-    stepper.step(tokens.data(), s);
-    benchmark::DoNotOptimize(s.h.data());
-  }
+  time_cpu_lstm_step(state, B, K, H);
   set_gflops(state, lstm_step_flops(B));
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_lstm_step.hpp"
 #include "lstm_cuda_rows.hpp"
 
 namespace deepgen_bench {
@@ -21,20 +22,7 @@ namespace {
 using namespace deepgen;
 
 void cpu_step_fwd(benchmark::State& state, int64_t B) {
-  Philox rng(1);
-  nn::LSTM<float> lstm(I, H, rng);
-  nn::LSTMStepper<float> stepper(lstm);
-  nn::LSTMState<float> s{Tensor<float>(Shape{B, H}), Tensor<float>(Shape{B, H})};
-  fill_uniform(s.h, rng, -1.f, 1.f);
-  fill_uniform(s.c, rng, -1.f, 1.f);
-  std::vector<int32_t> tokens(static_cast<size_t>(B));
-  for (auto& t : tokens) t = int32_t(rng.uniform_int(I));
-  stepper.step(tokens.data(), s);  // warm-up: first touch of the stepper's buffers
-  // The state runs on from step to step; saturated gates cost the same time.
-  for (auto _ : state) {
-    stepper.step(tokens.data(), s);
-    benchmark::DoNotOptimize(s.h.data());
-  }
+  time_cpu_lstm_step(state, B, I, H);
   set_rates(state, step_fwd_flops(B), step_fwd_bytes(B));
 }
 
