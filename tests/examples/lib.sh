@@ -1,6 +1,8 @@
 # lib.sh — helpers the end-to-end CLI checks share; sourced, not run.
 #   pass NAME / fail NAME     one result line; fail counts
 #   expect_error NAME SUBSTRING CMD...   exit status 1 and SUBSTRING on stderr
+#   expect_error_keeps FILE NAME SUBSTRING CMD...
+#                             expect_error, and FILE (a checkpoint) byte-identical after it
 #   run_case NAME RC SUBSTRING CMD...    exit status RC and SUBSTRING on stderr;
 #                             its stdout is left in $WORK/stdout
 #   make_data DIR ROWS SIDE   a K=6 palette dataset of ROWS noisy striped images
@@ -27,6 +29,15 @@ expect_error() {
   local name=$1 want=$2
   shift 2
   run_case "$name" 1 "$want" "$@"
+}
+
+expect_error_keeps() {
+  local file=$1 name=$2
+  shift 2
+  cp "$file" "$WORK/kept.before"
+  expect_error "$name" "$@"
+  if cmp -s "$file" "$WORK/kept.before"; then pass "$name: $(basename "$file") untouched"; else
+    fail "$name: $(basename "$file") changed"; fi
 }
 
 make_data() {

@@ -62,9 +62,8 @@ expect_error "hidden size that does not match" "has hidden size 8 but --hidden i
 expect_error "keep out of range" "--keep" "$BIN" complete --data "$D" --weights "$M" --keep 1.5 --out "$WORK/c.png"
 
 # ---- divergence: NaN stops training with a message; the last checkpoint stays ------------------------
-cp "$M" "$WORK/before.safetensors"
-expect_error "NaN in training" "training diverged" "$BIN" train "${TRAIN[@]}" --out "$OUT" --epochs 3 --resume --lr 1e38 --clip 0
-if cmp -s "$M" "$WORK/before.safetensors"; then pass "checkpoint intact after divergence"; else fail "checkpoint changed"; fi
+expect_error_keeps "$M" "NaN in training" "training diverged" \
+  "$BIN" train "${TRAIN[@]}" --out "$OUT" --epochs 3 --resume --lr 1e38 --clip 0
 
 # ---- pictures ------------------------------------------------------------------------------
 for k in 0.5 0.25; do
@@ -91,11 +90,8 @@ if [ "$mode" = works ]; then
 elif [ "$mode" != refused ]; then
   fail "a GPU is visible but eval --device cuda failed: ${mode#broken: }"
 else
-  cp "$M" "$WORK/before.safetensors"
-  expect_error "train --device cuda without a GPU" "--device cuda:" \
+  expect_error_keeps "$M" "train --device cuda without a GPU" "--device cuda:" \
     "$BIN" train "${TRAIN[@]}" --out "$OUT" --epochs 3 --resume --device cuda
-  if cmp -s "$M" "$WORK/before.safetensors"; then pass "checkpoint intact after the refused --device cuda"; else
-    fail "checkpoint changed by a refused --device cuda"; fi
   expect_error "sample --device cuda without a GPU" "--device cuda:" \
     "$BIN" sample --data "$D" --weights "$M" --count 2 --out "$WORK/s.png" --device cuda
 fi
