@@ -13,7 +13,7 @@
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/cuda/lstm_sequence.hpp"
 #include "deepgen/cuda/pixelrnn.hpp"
-#include "deepgen/detail/adam_rule.hpp"
+#include "deepgen/detail/colours.hpp"
 #include "deepgen/error.hpp"
 #include "deepgen/random.hpp"
 #include "blas.cuh"
@@ -73,9 +73,7 @@ template <typename T>
 void PixelRNN<T>::check_images(const int32_t* images, int64_t B, int64_t P, const char* where) const {
   DEEPGEN_CHECK(B > 0 && P > 0, where, ": need B > 0 images of P > 0 pixels, got B = ", B, ", P = ", P);
   DEEPGEN_CHECK(images != nullptr, where, ": the images pointer is null; pass B x P colour indices");
-  for (int64_t n = 0; n < B * P; ++n)
-    DEEPGEN_CHECK(images[n] >= 0 && images[n] < m_K, where, ": colour ", images[n], " at image ", n / P, ", pixel ",
-                  n % P, " is outside the palette [0, ", m_K, "); was the model trained with another colormap?");
+  detail::check_colours(images, B, P, P, m_K, where);
 }
 
 template <typename T>
@@ -231,11 +229,7 @@ void PixelRNN<T>::complete(int32_t* images, int64_t B, int64_t P, int64_t keep, 
                 P);
   DEEPGEN_CHECK(temperature >= 0 && std::isfinite(temperature), "sampling: temperature ", temperature,
                 " is invalid; use 0 (likeliest colour) or a positive value such as 0.5 or 1.0");
-  for (int64_t b = 0; b < B; ++b)  // only the shown pixels must be colours
-    for (int64_t t = 0; t < keep; ++t)
-      DEEPGEN_CHECK(images[b * P + t] >= 0 && images[b * P + t] < m_K, fn, ": colour ", images[b * P + t],
-                    " at image ", b, ", pixel ", t, " is outside the palette [0, ", m_K,
-                    "); was the model trained with another colormap?");
+  detail::check_colours(images, B, P, keep, m_K, fn);  // only the shown pixels must be colours
   if (keep == P) return;
   reserve_sampling(B, P);
   upload_sequence(images, B, P, keep, m_sample_tokens.data());

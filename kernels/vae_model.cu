@@ -8,11 +8,13 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deepgen/cuda/check.hpp"
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/cuda/vae.hpp"
+#include "deepgen/detail/colours.hpp"
 #include "deepgen/error.hpp"
 #include "deepgen/random.hpp"
 #include "blas.cuh"
@@ -36,10 +38,33 @@ void check_layout(const VAELayout& l) {
   for (int64_t w : l.decoder_hidden) DEEPGEN_CHECK(w > 0, "cuda::VAE: decoder width ", w, " is not positive");
 }
 
-// The parameter names and shapes of models::VAE, in its named_parameters() order.
-void vae_parameters(const VAELayout& l, std::vector<std::string>& names, std::vector<std::vector<int64_t>>& shapes) {
+// The widths of the encoder's layers (P·K one-hot inputs, the hidden widths,
+// 2D or D outputs) and the decoder's (D, the hidden widths, P·E features or
+// P·K logits): models::VAE's.
+struct MlpWidths {
+  std::vector<int64_t> encoder, decoder;
+};
+
+MlpWidths mlp_widths(const VAELayout& l) {
   check_layout(l);
-  auto mlp = [&](const std::string& prefix, std::vector<int64_t> widths) {
+  const int64_t P = l.pixels, K = l.palette_size, E = l.colour_dim;
+  MlpWidths w;
+  w.encoder.push_back(P * K);
+  w.encoder.insert(w.encoder.end(), l.encoder_hidden.begin(), l.encoder_hidden.end());
+  w.encoder.push_back(l.variational ? 2 * l.latent : l.latent);
+  w.decoder.push_back(l.latent);
+  w.decoder.insert(w.decoder.end(), l.decoder_hidden.begin(), l.decoder_hidden.end());
+  w.decoder.push_back(P * (E > 0 ? E : K));
+  return w;
+}
+
+// The parameters of models::VAE, named, shaped and ordered as its named_parameters().
+template <typename T>
+ParameterStore<T> vae_parameters(const VAELayout& l) {
+  const MlpWidths w = mlp_widths(l);
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  auto mlp = [&](const std::string& prefix, const std::vector<int64_t>& widths) {
     for (size_t i = 0; i + 1 < widths.size(); ++i) {
       names.push_back(prefix + std::to_string(2 * i) + ".weight");
       shapes.push_back({widths[i + 1], widths[i]});
@@ -47,35 +72,15 @@ void vae_parameters(const VAELayout& l, std::vector<std::string>& names, std::ve
       shapes.push_back({widths[i + 1]});
     }
   };
-  const int64_t P = l.pixels, K = l.palette_size, E = l.colour_dim;
-  std::vector<int64_t> enc{P * K};
-  enc.insert(enc.end(), l.encoder_hidden.begin(), l.encoder_hidden.end());
-  enc.push_back(l.variational ? 2 * l.latent : l.latent);
-  std::vector<int64_t> dec{l.latent};
-  dec.insert(dec.end(), l.decoder_hidden.begin(), l.decoder_hidden.end());
-  dec.push_back(P * (E > 0 ? E : K));
-  mlp("encoder.", enc);
-  mlp("decoder.", dec);
-  if (E > 0) {
+  mlp("encoder.", w.encoder);
+  mlp("decoder.", w.decoder);
+  if (l.colour_dim > 0) {
     names.push_back("decoder.colours.weight");
-    shapes.push_back({K, E});
+    shapes.push_back({l.palette_size, l.colour_dim});
     names.push_back("decoder.pixel_bias");
-    shapes.push_back({P, K});
+    shapes.push_back({l.pixels, l.palette_size});
   }
-}
-
-std::vector<std::string> names_of(const VAELayout& l) {
-  std::vector<std::string> names;
-  std::vector<std::vector<int64_t>> shapes;
-  vae_parameters(l, names, shapes);
-  return names;
-}
-
-std::vector<std::vector<int64_t>> shapes_of(const VAELayout& l) {
-  std::vector<std::string> names;
-  std::vector<std::vector<int64_t>> shapes;
-  vae_parameters(l, names, shapes);
-  return shapes;
+  return ParameterStore<T>(std::move(names), std::move(shapes));
 }
 
 template <typename T>
@@ -88,27 +93,19 @@ void copy_columns(const T* src, int64_t src_cols, T* dst, int64_t dst_cols, int6
 }  // namespace
 
 template <typename T>
-VAE<T>::VAE(const VAELayout& layout) : m_layout(layout), m_store(names_of(layout), shapes_of(layout)) {
-  const int64_t P = layout.pixels, K = layout.palette_size, E = layout.colour_dim;
-  int index = 0;
-  auto layers = [&](std::vector<Layer>& out, std::vector<int64_t> widths) {
+VAE<T>::VAE(const VAELayout& layout) : m_layout(layout), m_store(vae_parameters<T>(layout)) {
+  int index = 0;  // parameters come in (weight, bias) pairs, encoder first
+  auto layers = [&](std::vector<Layer>& out, const std::vector<int64_t>& widths) {
     for (size_t i = 0; i + 1 < widths.size(); ++i) {
       out.push_back({index, index + 1, widths[i], widths[i + 1]});
       index += 2;
       m_widest = std::max(m_widest, widths[i + 1]);
     }
   };
-  m_enc_out = layout.variational ? 2 * layout.latent : layout.latent;
-  m_dec_out = P * (E > 0 ? E : K);
-  std::vector<int64_t> enc{P * K};
-  enc.insert(enc.end(), layout.encoder_hidden.begin(), layout.encoder_hidden.end());
-  enc.push_back(m_enc_out);
-  std::vector<int64_t> dec{layout.latent};
-  dec.insert(dec.end(), layout.decoder_hidden.begin(), layout.decoder_hidden.end());
-  dec.push_back(m_dec_out);
-  layers(m_encoder, enc);
-  layers(m_decoder, dec);
-  if (E > 0) {
+  const MlpWidths w = mlp_widths(layout);
+  layers(m_encoder, w.encoder);
+  layers(m_decoder, w.decoder);
+  if (layout.colour_dim > 0) {
     m_colours = index;
     m_pixel_bias = index + 1;
   }
@@ -118,9 +115,7 @@ template <typename T>
 void VAE<T>::check_images(const int32_t* images, int64_t B, const char* where) const {
   const int64_t P = m_layout.pixels, K = m_layout.palette_size;
   DEEPGEN_CHECK(B > 0 && images != nullptr, where, ": need B > 0 images (host, B x ", P, " colours), got B = ", B);
-  for (int64_t n = 0; n < B * P; ++n)
-    DEEPGEN_CHECK(images[n] >= 0 && images[n] < K, where, ": colour ", images[n], " at image ", n / P, ", pixel ",
-                  n % P, " is outside the palette [0, ", K, "); was the model trained with another colormap?");
+  detail::check_colours(images, B, P, P, K, where);
 }
 
 template <typename T>
@@ -154,7 +149,7 @@ void VAE<T>::reserve(int64_t B) {
   m_ones.upload(ones.data(), ones.size());
   m_grad_a = DeviceBuffer<T>(b * size_t(m_widest));
   m_grad_b = DeviceBuffer<T>(b * size_t(m_widest));
-  m_denc = DeviceBuffer<T>(b * size_t(m_enc_out));
+  m_denc = DeviceBuffer<T>(b * size_t(m_encoder.back().out));
   m_batch = B;
 }
 

@@ -107,7 +107,7 @@ class VAE {
   ParameterStore<T> m_store;
   std::vector<Layer> m_encoder, m_decoder;  // m_encoder[0] is the one-hot layer
   int m_colours = -1, m_pixel_bias = -1;    // parameter indices, colour_dim > 0 only
-  int64_t m_enc_out = 0, m_dec_out = 0, m_widest = 0;
+  int64_t m_widest = 0;                     // the widest layer output: backward's scratch width
   // Workspaces for m_batch images (reserve()).
   int64_t m_batch = 0;
   DeviceBuffer<int32_t> m_images;                        // (B, P)

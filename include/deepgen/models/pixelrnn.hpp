@@ -21,6 +21,7 @@
 
 #include <cmath>
 
+#include "../detail/colours.hpp"
 #include "../nn/linear.hpp"
 #include "../nn/lstm.hpp"
 #include "../ops/dropout.hpp"
@@ -149,11 +150,7 @@ class PixelRNN : public nn::Module<T> {
   void check_images(const Tensor<int32_t>& images, const char* where) const {
     DEEPGEN_CHECK(images.rank() == 2 && images.dim(1) > 0, where, ": images must be (B, P) colour indices but have shape ",
                   images.shape());
-    const int64_t K = palette_size();
-    for (int64_t n = 0; n < images.numel(); ++n)
-      DEEPGEN_CHECK(images[n] >= 0 && images[n] < K, where, ": colour ", images[n], " at image ",
-                    n / images.dim(1), ", pixel ", n % images.dim(1), " is outside the palette [0, ", K,
-                    "); was the model trained with another colormap?");
+    detail::check_colours(images.data(), images.dim(0), images.dim(1), images.dim(1), palette_size(), where);
   }
 
   /// Inputs for teacher forcing: step t sees pixel t−1; step 0 sees nothing.

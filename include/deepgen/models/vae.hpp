@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "../detail/colours.hpp"
 #include "../nn/linear.hpp"
 #include "../ops/elementwise.hpp"
 #include "../ops/gaussian.hpp"
@@ -373,11 +374,7 @@ class VAE : public nn::Module<T> {
     DEEPGEN_CHECK(images.rank() == 2 && images.dim(1) == pixels(), where, ": images must be (B, ", pixels(),
                   ") colour indices but have shape ", images.shape(), "; the model was built for ", pixels(),
                   " pixels per image");
-    const int64_t K = palette_size();
-    for (int64_t n = 0; n < images.numel(); ++n)
-      DEEPGEN_CHECK(images[n] >= 0 && images[n] < K, where, ": colour ", images[n], " at image ", n / pixels(),
-                    ", pixel ", n % pixels(), " is outside the palette [0, ", K,
-                    "); was the model trained with another colormap?");
+    detail::check_colours(images.data(), images.dim(0), pixels(), pixels(), palette_size(), where);
   }
 
   static ELBOValues values(const ELBOTerms<T>& t) {
