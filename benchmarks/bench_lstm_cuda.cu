@@ -105,6 +105,7 @@
 #include "deepgen/cuda/pixelrnn.hpp"
 #include "deepgen/error.hpp"
 #include "deepgen/memory.hpp"
+#include "../kernels/blas.cuh"
 #include "lstm_cuda_rows.hpp"
 
 #if DEEPGEN_BENCH_CUDNN
@@ -219,15 +220,10 @@ struct Gpu {
 
 std::unique_ptr<Gpu> g_gpu;
 
-// Row-major products written as cuBLAS's column-major ones (a row-major (r × c)
-// buffer read column-major is its (c × r) transpose), as kernels/blas.cuh does.
-// C (m × n, column-major) = op(A)·op(B) + β·C.
-void sgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
-           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const float one = 1.f;
-  DEEPGEN_CUBLAS_CHECK(cublasSgemm(h, ta, tb, int(m), int(n), int(k), &one, A, int(lda), B, int(ldb), &beta, C,
-                                   int(ldc)));
-}
+// Row-major products are written as cuBLAS's column-major ones (a row-major
+// (r × c) buffer read column-major is its (c × r) transpose) through the
+// library's own gemm (kernels/blas.cuh): C (m × n) = op(A)·op(B) + β·C.
+using deepgen::cuda::kernels::gemm;
 
 /// db (4H) = Σ over the B rows of dpre (B, 4H): dpre read column-major is (4H × B).
 void bias_grad(cublasHandle_t h, const float* dpre, const float* ones, int64_t B, float* db) {
@@ -346,7 +342,8 @@ struct StepData {
 
 void fused_fwd(const Gpu& g, StepData& s) {
   // act (B × 4H) = h_prev · W_hhᵀ; column-major: actᵀ = W_hh·h_prevᵀ, W_hh read column-major is W_hhᵀ.
-  sgemm(g.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, s.B, H, g.w_hh.data(), H, s.h_prev.data(), H, 0.f, s.act.data(), G);
+  gemm<float>(g.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, s.B, H, g.w_hh.data(), H, s.h_prev.data(), H,
+              0.f, s.act.data(), G);
   // gather + biases + gates + c + h, in place on act
   deepgen::cuda::lstm_pointwise_fwd<float>(s.act.data(), s.tokens.data(), g.w_ih.data(), g.b_ih.data(),
                                            g.b_hh.data(), s.c_prev.data(), s.act.data(), s.c.data(), s.h.data(), s.B,
@@ -357,9 +354,11 @@ void fused_bwd(const Gpu& g, StepData& s) {
   deepgen::cuda::lstm_pointwise_bwd<float>(s.act.data(), s.c_prev.data(), s.c.data(), s.dh.data(), s.dc.data(),
                                            s.dpre.data(), s.dc_prev.data(), s.B, H, g.stream());
   // dh_prev (B × H) = dpre (B × 4H) · W_hh (4H × H); column-major: dh_prevᵀ = W_hhᵀ·dpreᵀ.
-  sgemm(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, H, s.B, G, g.w_hh.data(), H, s.dpre.data(), G, 0.f, s.dh_prev.data(), H);
+  gemm<float>(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, H, s.B, G, g.w_hh.data(), H, s.dpre.data(), G,
+              0.f, s.dh_prev.data(), H);
   // dW_hh (4H × H) = dpreᵀ · h_prev; column-major: dW_hhᵀ (H × 4H) = h_prevᵀ·dpre.
-  sgemm(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, H, G, s.B, s.h_prev.data(), H, s.dpre.data(), G, 0.f, s.dw_hh.data(), H);
+  gemm<float>(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, H, G, s.B, s.h_prev.data(), H, s.dpre.data(), G,
+              0.f, s.dw_hh.data(), H);
   bias_grad(g.cublas(), s.dpre.data(), s.ones.data(), s.B, s.db_ih.data());
   bias_grad(g.cublas(), s.dpre.data(), s.ones.data(), s.B, s.db_hh.data());
   // dW_ih: zero, then scatter-add row b of dpre into column tokens[b].
@@ -371,8 +370,9 @@ void fused_bwd(const Gpu& g, StepData& s) {
 
 void unfused_fwd(const Gpu& g, StepData& s) {
   // act (B × 4H) = x · W_ihᵀ (dense one-hot), then += h_prev · W_hhᵀ.
-  sgemm(g.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, s.B, I, g.w_ih.data(), I, s.x.data(), I, 0.f, s.act.data(), G);
-  sgemm(g.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, s.B, H, g.w_hh.data(), H, s.h_prev.data(), H, 1.f, s.act.data(), G);
+  gemm<float>(g.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, s.B, I, g.w_ih.data(), I, s.x.data(), I, 0.f, s.act.data(), G);
+  gemm<float>(g.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, s.B, H, g.w_hh.data(), H, s.h_prev.data(), H,
+              1.f, s.act.data(), G);
   add_biases_kernel<<<blocks_for(s.B * G), THREADS, 0, g.stream()>>>(s.act.data(), g.b_ih.data(), g.b_hh.data(), s.B);
   DEEPGEN_CUDA_CHECK_LAUNCH();
   gate_activations_kernel<<<blocks_for(s.B * G), THREADS, 0, g.stream()>>>(s.act.data(), s.B);
@@ -397,10 +397,12 @@ void unfused_bwd(const Gpu& g, StepData& s) {
   DEEPGEN_CUDA_CHECK_LAUNCH();
   bias_grad(g.cublas(), s.dpre.data(), s.ones.data(), s.B, s.db_ih.data());
   bias_grad(g.cublas(), s.dpre.data(), s.ones.data(), s.B, s.db_hh.data());
-  sgemm(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, H, s.B, G, g.w_hh.data(), H, s.dpre.data(), G, 0.f, s.dh_prev.data(), H);
-  sgemm(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, H, G, s.B, s.h_prev.data(), H, s.dpre.data(), G, 0.f, s.dw_hh.data(), H);
+  gemm<float>(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, H, s.B, G, g.w_hh.data(), H, s.dpre.data(), G,
+              0.f, s.dh_prev.data(), H);
+  gemm<float>(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, H, G, s.B, s.h_prev.data(), H, s.dpre.data(), G,
+              0.f, s.dw_hh.data(), H);
   // dW_ih (4H × I) = dpreᵀ · x, dense; column-major: dW_ihᵀ (I × 4H) = xᵀ·dpre.
-  sgemm(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, I, G, s.B, s.x.data(), I, s.dpre.data(), G, 0.f, s.dw_ih.data(), I);
+  gemm<float>(g.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, I, G, s.B, s.x.data(), I, s.dpre.data(), G, 0.f, s.dw_ih.data(), I);
 }
 
 // ---- cuDNN -------------------------------------------------------------------------------------

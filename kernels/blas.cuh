@@ -2,16 +2,28 @@
 // and double, every status checked. Row-major products are written as
 // cuBLAS's column-major ones at the call sites: a row-major (r × c) buffer
 // read column-major is its (c × r) transpose.
-// Private to kernels/*.cu.
+// Private to the repository's CUDA sources (kernels/*.cu, benchmarks/).
 #pragma once
 
 #include <cublas_v2.h>
 
 #include <type_traits>
+#include <vector>
 
 #include "deepgen/cuda/check.hpp"
+#include "deepgen/cuda/memory.hpp"
 
 namespace deepgen::cuda::kernels {
+
+// n ones on the device: the vector a GEMV sums rows with, and the depth-1
+// GEMM factor that broadcasts a bias over rows.
+template <typename T>
+DeviceBuffer<T> device_ones(size_t n) {
+  DeviceBuffer<T> ones(n);
+  const std::vector<T> host(n, T(1));
+  ones.upload(host.data(), n);
+  return ones;
+}
 
 // C (m × n, column-major) = op(A)·op(B) + β·C.
 template <typename T>

@@ -93,9 +93,7 @@ void PixelRNN<T>::reserve(int64_t B, int64_t P) {
   m_logits = DeviceBuffer<T>(N * size_t(K));
   m_probs = DeviceBuffer<T>(N * size_t(K));
   m_row_loss = DeviceBuffer<T>(N);
-  m_ones = DeviceBuffer<T>(N);
-  const std::vector<T> ones(N, T(1));
-  m_ones.upload(ones.data(), N);
+  m_ones = device_ones<T>(N);
   m_work = DeviceBuffer<T>(size_t(2 * Bn * H));
   m_batch = Bn;
   m_steps_reserved = Pn;
@@ -114,9 +112,7 @@ void PixelRNN<T>::reserve_sampling(int64_t B, int64_t P) {
   m_sample_act = DeviceBuffer<T>(size_t(Bn * 4 * H));
   m_sample_logits = DeviceBuffer<T>(size_t(Bn * K));
   m_sample_weights = DeviceBuffer<T>(size_t(Bn * K));
-  m_sample_ones = DeviceBuffer<T>(size_t(Bn));
-  const std::vector<T> ones(size_t(Bn), T(1));
-  m_sample_ones.upload(ones.data(), ones.size());
+  m_sample_ones = device_ones<T>(size_t(Bn));
   m_sample_batch = Bn;
   m_sample_steps = Pn;
 }

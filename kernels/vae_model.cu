@@ -144,9 +144,7 @@ void VAE<T>::reserve(int64_t B) {
   m_logits = DeviceBuffer<T>(b * size_t(P * K));
   m_probs = DeviceBuffer<T>(b * size_t(P * K));
   m_row_loss = DeviceBuffer<T>(b * size_t(P));
-  m_ones = DeviceBuffer<T>(b * size_t(P));
-  const std::vector<T> ones(b * size_t(P), T(1));
-  m_ones.upload(ones.data(), ones.size());
+  m_ones = device_ones<T>(b * size_t(P));
   m_grad_a = DeviceBuffer<T>(b * size_t(m_widest));
   m_grad_b = DeviceBuffer<T>(b * size_t(m_widest));
   m_denc = DeviceBuffer<T>(b * size_t(m_encoder.back().out));
