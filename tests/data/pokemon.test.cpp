@@ -284,15 +284,19 @@ TEST_CASE("data: load_pokemon takes K from the colormap", "[data]") {
   }
 }
 
-TEST_CASE("data: the fixed TRAIN/TEST split", "[data]") {
+TEST_CASE("data: the fixed TRAIN/VALIDATION/TEST split", "[data]") {
   CHECK(is_test_row(7));
   CHECK(is_test_row(27));
   CHECK(is_test_row(787));
   CHECK_FALSE(is_test_row(0));
   CHECK_FALSE(is_test_row(8));
   CHECK_FALSE(is_test_row(20));
+  CHECK(is_valid_row(13));
+  CHECK(is_valid_row(33));
+  CHECK_FALSE(is_valid_row(7));
   CHECK(test_rows(792).size() == 40);
-  CHECK(train_rows(792).size() == 752);
+  CHECK(valid_rows(792).size() == 39);
+  CHECK(train_rows(792).size() == 713);
   CHECK(test_rows(7).empty());
   CHECK(test_rows(8) == std::vector<int64_t>{7});
 
@@ -303,17 +307,22 @@ TEST_CASE("data: the fixed TRAIN/TEST split", "[data]") {
   for (int r = 0; r < 45; ++r)
     for (int k = 0; k < 4; ++k) all.pixels.push_back(r * 10 + k);
 
-  auto [train, test] = split_train_test(all);
+  auto [train, valid, test] = split_sets(all);
   REQUIRE(test.count == 2);
-  REQUIRE(train.count == 43);
+  REQUIRE(valid.count == 2);
+  REQUIRE(train.count == 41);
   CHECK(test.side == 2);
   CHECK(train.side == 2);
   CHECK(test.pixels.size() == 8);
   CHECK(test.image(0)[0] == 70);
   CHECK(test.image(1)[3] == 273);
+  CHECK(valid.image(0)[0] == 130);
+  CHECK(valid.image(1)[2] == 332);
   CHECK(train.image(6)[0] == 60);
   CHECK(train.image(7)[0] == 80);
-  CHECK(train.image(42)[1] == 441);
+  CHECK(train.image(11)[0] == 120);
+  CHECK(train.image(12)[0] == 140);
+  CHECK(train.image(40)[1] == 441);
 
   SECTION("subset keeps the given order and allows repeats") {
     const ImageSet s = subset(all, {3, 0, 3});
@@ -360,9 +369,11 @@ TEST_CASE("data: the lecture's Pokemon data", "[data][real]") {
   // Colour 0 (white) covers 37.9 % of all pixels (README).
   CHECK(std::abs(double(white) / double(data.all.pixels.size()) - 0.379) < 0.001);
 
-  auto [train, test] = split_train_test(data.all);
+  auto [train, valid, test] = split_sets(data.all);
   CHECK(test.count == 40);
-  CHECK(train.count == 752);
+  CHECK(valid.count == 39);
+  CHECK(train.count == 713);
+  CHECK(std::equal(valid.image(0), valid.image(0) + 400, data.all.image(13)));
   CHECK(test.side == 20);
   CHECK(test_rows(data.all.count).front() == 7);
   CHECK(std::equal(test.image(0), test.image(0) + 400, data.all.image(7)));

@@ -365,7 +365,7 @@ TEST_CASE("png: a grid of real TEST sprites", "[png][real]") {
     return;
   }
   const auto data = deepgen::data::load_pokemon(data_dir);
-  const auto test = deepgen::data::split_train_test(data.all).second;
+  const auto test = deepgen::data::split_sets(data.all).test;
   std::vector<RgbImage> cells;
   for (int i = 0; i < 16; ++i) cells.push_back(render_image(test, i, data.palette, 4));
   const RgbImage g = grid(cells, 8);

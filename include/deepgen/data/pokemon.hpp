@@ -1,5 +1,5 @@
 // data/pokemon.hpp — the lecture's data format: a palette (colormap.txt) and
-// palette-indexed square images (pixel_color.txt), plus the fixed TRAIN/TEST split.
+// palette-indexed square images (pixel_color.txt), plus the fixed TRAIN/VALIDATION/TEST split.
 //
 // Both files are whitespace-separated integers, one record per line. Each file is
 // read whole and scanned once with std::from_chars: no locale, no iostream
@@ -386,23 +386,34 @@ inline void save_pixel_colors(const std::string& path, const ImageSet& set) {
                             deepgen::detail::str("save_pixel_colors: cannot write '", path, "': "));
 }
 
-/// The fixed split: row i is a TEST image iff i % 20 == 7 (40 of the 792 rows).
+/// The fixed split: row i is a TEST image iff i % 20 == 7 (40 of the 792
+/// rows), a VALIDATION image iff i % 20 == 13 (39 rows), and a TRAIN image
+/// otherwise (713 rows). Every choice (epochs, settings, the model) is made on
+/// VALIDATION; TEST is reported, never tuned on.
 inline bool is_test_row(int64_t i) { return i % 20 == 7; }
 
-/// Rows 0..count-1 that belong to TEST, ascending.
-inline std::vector<int64_t> test_rows(int64_t count) {
+/// Whether row i is a VALIDATION image (i % 20 == 13); see is_test_row.
+inline bool is_valid_row(int64_t i) { return i % 20 == 13; }
+
+namespace detail {
+template <typename Keep>
+std::vector<int64_t> rows_where(int64_t count, Keep keep) {
   std::vector<int64_t> rows;
   for (int64_t i = 0; i < count; ++i)
-    if (is_test_row(i)) rows.push_back(i);
+    if (keep(i)) rows.push_back(i);
   return rows;
 }
+}  // namespace detail
 
-/// Rows 0..count-1 that belong to TRAIN, ascending.
+/// Rows 0..count-1 that belong to TEST, ascending.
+inline std::vector<int64_t> test_rows(int64_t count) { return detail::rows_where(count, is_test_row); }
+
+/// Rows 0..count-1 that belong to VALIDATION, ascending.
+inline std::vector<int64_t> valid_rows(int64_t count) { return detail::rows_where(count, is_valid_row); }
+
+/// Rows 0..count-1 that belong to TRAIN (neither TEST nor VALIDATION), ascending.
 inline std::vector<int64_t> train_rows(int64_t count) {
-  std::vector<int64_t> rows;
-  for (int64_t i = 0; i < count; ++i)
-    if (!is_test_row(i)) rows.push_back(i);
-  return rows;
+  return detail::rows_where(count, [](int64_t i) { return !is_test_row(i) && !is_valid_row(i); });
 }
 
 /// The images at `rows` (in that order; repeats allowed), copied.
@@ -422,23 +433,31 @@ inline ImageSet subset(const ImageSet& set, const std::vector<int64_t>& rows) {
   return out;
 }
 
-/// {TRAIN, TEST} by is_test_row, each in file order. Use as
-/// `auto [train, test] = split_train_test(data.all);`.
-inline std::pair<ImageSet, ImageSet> split_train_test(const ImageSet& all) {
-  return {subset(all, train_rows(all.count)), subset(all, test_rows(all.count))};
+/// TRAIN, VALIDATION and TEST images of one set, each in file order.
+struct SplitSets {
+  ImageSet train, valid, test;
+};
+
+/// The fixed split of `all`: `auto [train, valid, test] = split_sets(data.all);`.
+inline SplitSets split_sets(const ImageSet& all) {
+  return {subset(all, train_rows(all.count)), subset(all, valid_rows(all.count)), subset(all, test_rows(all.count))};
 }
 
 /// The lecture's data with the fixed split applied: `data` as loaded, and
-/// its TRAIN and TEST rows.
+/// its TRAIN, VALIDATION and TEST rows.
 struct PokemonSplit {
   PokemonData data;
-  ImageSet train, test;
+  ImageSet train, valid, test;
 };
 
+/// load_pokemon(dir) and the fixed split of its images.
 inline PokemonSplit load_pokemon_split(const std::string& dir) {
   PokemonSplit s;
   s.data = load_pokemon(dir);
-  std::tie(s.train, s.test) = split_train_test(s.data.all);
+  SplitSets sets = split_sets(s.data.all);
+  s.train = std::move(sets.train);
+  s.valid = std::move(sets.valid);
+  s.test = std::move(sets.test);
   return s;
 }
 
