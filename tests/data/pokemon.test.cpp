@@ -16,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "support/temp_dir.hpp"
 
@@ -381,3 +382,10 @@ TEST_CASE("data: the lecture's Pokemon data", "[data][real]") {
   CHECK(std::equal(train.image(7), train.image(7) + 400, data.all.image(8)));
 #endif
 }
+
+// Palette and ImageSet moved to palette.hpp (below io/); the old names must
+// still name the same types, so users' code and overloads keep working.
+static_assert(std::is_same_v<deepgen::data::Palette, deepgen::Palette>,
+              "deepgen::data::Palette must stay an alias of deepgen::Palette");
+static_assert(std::is_same_v<deepgen::data::ImageSet, deepgen::ImageSet>,
+              "deepgen::data::ImageSet must stay an alias of deepgen::ImageSet");

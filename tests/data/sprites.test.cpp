@@ -1,5 +1,6 @@
 // A folder of sprites: natural order, stray files skipped with the reason,
 // an empty folder refused.
+#include <deepgen/data/pokemon.hpp>
 #include <deepgen/data/sprites.hpp>
 #include <deepgen/io/png.hpp>
 

@@ -3,6 +3,7 @@
 // stb_image — an independent decoder, so a round trip checks the bytes on disk.
 #include <catch2/catch.hpp>
 
+#include <deepgen/data/pokemon.hpp>  // the real-sprites test loads the lecture data
 #include <deepgen/io/png.hpp>
 
 #if defined(__GNUC__)
@@ -33,7 +34,7 @@
 
 namespace fs = std::filesystem;
 using namespace deepgen::io;
-using deepgen::data::Palette;
+using deepgen::Palette;
 using Catch::Contains;
 
 namespace {
@@ -161,7 +162,7 @@ TEST_CASE("png: render_palette_image upscales by nearest neighbour", "[png]") {
     REQUIRE_THROWS_WITH(render_palette_image(idx, 2, pal, 0), Contains("scale is 0"));
   }
   SECTION("from an ImageSet") {
-    deepgen::data::ImageSet set;
+    deepgen::ImageSet set;
     set.count = 2;
     set.side = 2;
     set.pixels = {0, 0, 0, 0, 3, 2, 1, 0};

@@ -32,57 +32,15 @@
 
 #include "../error.hpp"
 #include "../io/atomic_file.hpp"
-#include "../tensor.hpp"
+#include "../palette.hpp"
 
 namespace deepgen {
 namespace data {
 
-/// The colours of a palette-indexed image set: rgb[n] is colour n.
-struct Palette {
-  std::vector<std::array<uint8_t, 3>> rgb;
-
-  /// K, the number of colours.
-  int size() const { return static_cast<int>(rgb.size()); }
-  /// Colour n, bounds-checked.
-  const std::array<uint8_t, 3>& operator[](int n) const {
-    DEEPGEN_CHECK(n >= 0 && n < size(), "Palette: colour ", n, " does not exist (palette of ",
-                  size(), " colours)");
-    return rgb[static_cast<size_t>(n)];
-  }
-};
-
-/// `count` square images of side × side palette indices, row-major, image after image.
-struct ImageSet {
-  int64_t count = 0;  ///< number of images
-  int64_t side = 0;   ///< images are side × side pixels
-  std::vector<int32_t> pixels;  ///< (count, side*side), row-major, top-left pixel first
-
-  /// Pixels per image: side * side.
-  int64_t pixels_per_image() const { return side * side; }
-  bool empty() const { return count == 0; }
-
-  /// The side*side indices of image i (0-based), bounds-checked.
-  const int32_t* image(int64_t i) const {
-    check_row(i);
-    return pixels.data() + i * pixels_per_image();
-  }
-  int32_t* image(int64_t i) {
-    check_row(i);
-    return pixels.data() + i * pixels_per_image();
-  }
-
-  /// A copy as a Tensor of shape (count, side*side).
-  Tensor<int32_t> to_tensor() const {
-    return Tensor<int32_t>(Shape{count, pixels_per_image()},
-                           std::vector<int32_t>(pixels.begin(), pixels.end()));
-  }
-
- private:
-  void check_row(int64_t i) const {
-    DEEPGEN_CHECK(i >= 0 && i < count, "ImageSet::image: image ", i,
-                  " does not exist (the set holds ", count, " images, 0..", count - 1, ")");
-  }
-};
+// Palette and ImageSet live in palette.hpp, below io/ (io/png.hpp draws
+// them); these keep their names from before the move working.
+using deepgen::ImageSet;
+using deepgen::Palette;
 
 /// The lecture's data: the palette and all images, in file order.
 struct PokemonData {

@@ -30,8 +30,8 @@
 #include <utility>
 #include <vector>
 
-#include "../data/pokemon.hpp"
 #include "../error.hpp"
+#include "../palette.hpp"
 #include "atomic_file.hpp"
 #include "rgb_image.hpp"
 
@@ -99,7 +99,7 @@ enum class Hidden {
 
 /// A side × side palette-indexed image as RGB, each pixel a scale × scale block.
 /// Throws on an index >= palette.size(), and on index < 0 unless `hidden` is Hidden::grey.
-inline RgbImage render_palette_image(const int32_t* indices, int side, const data::Palette& palette,
+inline RgbImage render_palette_image(const int32_t* indices, int side, const Palette& palette,
                                      int scale = 1, Hidden hidden = Hidden::reject) {
   DEEPGEN_CHECK(indices != nullptr || side == 0, "render_palette_image: indices is null");
   DEEPGEN_CHECK(side >= 0, "render_palette_image: side is ", side, "; it must be >= 0");
@@ -125,7 +125,7 @@ inline RgbImage render_palette_image(const int32_t* indices, int side, const dat
 }
 
 /// Image i of `set` rendered with `palette` (see render_palette_image).
-inline RgbImage render_image(const data::ImageSet& set, int64_t i, const data::Palette& palette,
+inline RgbImage render_image(const ImageSet& set, int64_t i, const Palette& palette,
                              int scale = 1) {
   return render_palette_image(set.image(i), int(set.side), palette, scale);
 }
