@@ -57,21 +57,28 @@ class NoGradGuard {
   bool m_previous;
 };
 
+/// False inside a NoGradGuard: ops then record no graph.
 inline bool grad_enabled() { return detail::grad_mode(); }
 
+/// One value in the autograd graph, with its gradient and the closure that backpropagates it (Var holds one).
 template <typename T>
 struct Node {
+  /// The forward value.
   Tensor<T> value;
   Tensor<T> grad;  ///< same shape as value once allocated; empty before
+  /// True for parameters and for results that depend on one.
   bool requires_grad = false;
+  /// The inputs of the op that made this node.
   std::vector<std::shared_ptr<Node>> parents;
   /// Reads this node's grad and accumulates into the parents' grads.
   std::function<void(Node&)> backward_fn;
+  /// The name of that op ("leaf" for parameters and inputs).
   const char* op = "leaf";
 
   /// True while `grad` counts as all zeros whatever its buffer holds.
   bool grad_is_zero = false;
 
+  /// True for parameters and inputs (no backward function).
   bool is_leaf() const { return !backward_fn; }
   /// The gradient buffer with real contents (zeros if nothing was written
   /// since it was last marked zero), allocated on first use.
@@ -95,6 +102,7 @@ struct Node {
 template <typename T>
 class Var {
  public:
+  /// An undefined Var (defined() is false) to assign later.
   Var() = default;
   /// A leaf. Parameters pass requires_grad = true.
   explicit Var(Tensor<T> value, bool requires_grad = false) : m_node(std::make_shared<Node<T>>()) {
@@ -102,24 +110,33 @@ class Var {
     m_node->requires_grad = requires_grad;
   }
 
+  /// True once the Var holds a node.
   bool defined() const { return static_cast<bool>(m_node); }
+  /// The forward value.
   const Tensor<T>& value() const { return node().value; }
   /// Mutable access for optimizers and for loading weights.
   Tensor<T>& value() { return node().value; }
+  /// The shape of the value.
   const Shape& shape() const { return node().value.shape(); }
+  /// True when gradients flow to this Var.
   bool requires_grad() const { return node().requires_grad; }
   /// The accumulated gradient (zeros if nothing has flowed here yet).
   const Tensor<T>& grad() const { return node().grad_buffer(); }
+  /// The accumulated gradient, writable.
   Tensor<T>& grad() { return node().grad_buffer(); }
+  /// Marks the gradient zero (without touching its buffer).
   void zero_grad() {
     if (m_node) m_node->mark_grad_zero();
   }
+  /// The name of the op that made this Var ("leaf" for parameters and inputs).
   const char* op() const { return node().op; }
 
+  /// The graph node; throws if the Var is undefined.
   Node<T>& node() const {
     DEEPGEN_CHECK(m_node, "Var: use of an undefined Var (default-constructed); assign it a value first");
     return *m_node;
   }
+  /// The graph node, shared (null if undefined).
   const std::shared_ptr<Node<T>>& node_ptr() const { return m_node; }
 
   /// Build an op's result. It records parents and the closure only when grad

@@ -17,12 +17,14 @@ namespace deepgen {
 /// Any error the library reports: bad arguments, bad files, numerical failure.
 class Error : public std::runtime_error {
  public:
+  /// An error with the message `what`.
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
 /// An error from the CUDA runtime, cuBLAS or cuRAND (see cuda/check.hpp).
 class CudaError : public Error {
  public:
+  /// A CUDA error with the message `what`.
   explicit CudaError(const std::string& what) : Error(what) {}
 };
 

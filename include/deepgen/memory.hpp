@@ -11,6 +11,7 @@
 
 namespace deepgen {
 
+/// Keeps freed buffers in the process (glibc); call first thing in main().
 inline void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 256 << 20);  // buffers up to 256 MiB come from the heap...

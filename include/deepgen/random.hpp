@@ -66,11 +66,13 @@ class Tensor;
 
 /// Four 32-bit words: a Philox counter, and also the block it maps to.
 struct PhiloxCounter {
+  /// The four words.
   uint32_t v[4];
 };
 
 /// Two 32-bit words: a Philox key.
 struct PhiloxKey {
+  /// The two words.
   uint32_t v[2];
 };
 
@@ -172,6 +174,7 @@ DEEPGEN_HD inline void box_muller(float u1, float u2, float* z0, float* z1) {
   *z0 = r * cosf(theta);
   *z1 = r * sinf(theta);
 }
+/// Equation (3) in double: uniforms u1, u2 in (0,1) → two independent N(0,1).
 DEEPGEN_HD inline void box_muller(double u1, double u2, double* z0, double* z1) {
   const double r = detail::sqrt_(-2.0 * detail::log_(u1));
   const double theta = 6.28318530717958647692 * u2;
@@ -271,7 +274,9 @@ class Philox {
   /// Stream `stream` (cuRAND's "subsequence") of generator `seed`.
   explicit Philox(uint64_t seed, uint64_t stream = 0) : m_seed(seed), m_stream(stream) {}
 
+  /// The seed this generator was made with.
   uint64_t seed() const { return m_seed; }
+  /// The stream (cuRAND's "subsequence") this generator draws from.
   uint64_t stream() const { return m_stream; }
   /// Number of u32 slots consumed so far (including slots skipped by alignment).
   uint64_t position() const { return m_pos; }

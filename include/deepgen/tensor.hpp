@@ -26,26 +26,34 @@
 
 namespace deepgen {
 
+/// Where a tensor's elements live.
 enum class Device { cpu, cuda };
 
+/// "cpu" or "cuda".
 inline const char* to_string(Device d) { return d == Device::cpu ? "cpu" : "cuda"; }
 
 /// The extent of a tensor: rank 0 (a scalar) up to rank 4.
 class Shape {
  public:
+  /// The highest rank a Shape holds.
   static constexpr int MAX_RANK = 4;
 
   /// Rank 0: a scalar with one element.
   Shape() = default;
+  /// The shape with these dimensions, outermost first: Shape{B, T, H}.
   Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.end()); }
+  /// The shape with these dimensions, outermost first.
   explicit Shape(const std::vector<int64_t>& dims) { assign(dims.begin(), dims.end()); }
 
+  /// The number of dimensions (0 for a scalar).
   int rank() const { return m_rank; }
+  /// Dimension i, bounds-checked.
   int64_t operator[](int i) const {
     DEEPGEN_CHECK(i >= 0 && i < m_rank, "Shape", *this, ": dimension ", i,
                   " does not exist (rank ", m_rank, ")");
     return m_dims[i];
   }
+  /// The number of elements: the product of the dimensions (1 for a scalar).
   int64_t numel() const {
     int64_t n = 1;
     for (int i = 0; i < m_rank; ++i) n *= m_dims[i];
@@ -55,20 +63,25 @@ class Shape {
   int64_t cols() const { return m_rank == 0 ? 1 : m_dims[m_rank - 1]; }
   /// Product of all leading dimensions: the row count of matrix().
   int64_t rows() const { return cols() == 0 ? 0 : numel() / cols(); }
+  /// The dimensions, outermost first.
   std::vector<int64_t> dims() const { return {m_dims.begin(), m_dims.begin() + m_rank}; }
 
+  /// True when both have the same rank and dimensions.
   friend bool operator==(const Shape& a, const Shape& b) {
     if (a.m_rank != b.m_rank) return false;
     for (int i = 0; i < a.m_rank; ++i)
       if (a.m_dims[i] != b.m_dims[i]) return false;
     return true;
   }
+  /// True when the shapes differ.
   friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+  /// Prints the shape as `[2, 3]`.
   friend std::ostream& operator<<(std::ostream& os, const Shape& s) {
     os << '[';
     for (int i = 0; i < s.m_rank; ++i) os << (i ? ", " : "") << s.m_dims[i];
     return os << ']';
   }
+  /// The shape as text: `[2, 3]`.
   std::string str() const { return detail::str(*this); }
 
  private:
@@ -115,8 +128,10 @@ struct DefaultInitAllocator : Eigen::aligned_allocator<T> {
 };
 }  // namespace detail
 
+/// A dynamic-size row-major Eigen matrix of T (the layout of Tensor::matrix()).
 template <typename T>
 using MatrixRM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+/// A dynamic-size Eigen column vector of T.
 template <typename T>
 using VectorX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
@@ -127,10 +142,15 @@ class Tensor {
                 "Tensor<T> holds arithmetic types only (float, double, integer indices)");
 
  public:
+  /// The element type.
   using Scalar = T;
+  /// A writable row-major matrix view of the elements.
   using MatrixMap = Eigen::Map<MatrixRM<T>, Eigen::Unaligned>;
+  /// A read-only row-major matrix view of the elements.
   using ConstMatrixMap = Eigen::Map<const MatrixRM<T>, Eigen::Unaligned>;
+  /// A writable vector view of the elements.
   using VectorMap = Eigen::Map<VectorX<T>, Eigen::Unaligned>;
+  /// A read-only vector view of the elements.
   using ConstVectorMap = Eigen::Map<const VectorX<T>, Eigen::Unaligned>;
 
   /// An empty tensor: shape [0], no elements.
@@ -144,6 +164,7 @@ class Tensor {
                   " holds ", shape.numel(), " elements but ", m_data.size(), " values were given");
   }
 
+  /// A zero-filled tensor of the given shape.
   static Tensor zeros(const Shape& shape) { return Tensor(shape); }
   /// Elements left unwritten: only for buffers the caller overwrites entirely.
   static Tensor uninitialized(const Shape& shape) {
@@ -152,50 +173,71 @@ class Tensor {
     t.m_data.resize(static_cast<size_t>(shape.numel()));
     return t;
   }
+  /// A tensor of the given shape with every element `value`.
   static Tensor full(const Shape& shape, T value) { return Tensor(shape, value); }
+  /// A rank-0 tensor holding `value`.
   static Tensor scalar(T value) { return Tensor(Shape{}, value); }
 
+  /// The shape.
   const Shape& shape() const { return m_shape; }
+  /// The number of dimensions.
   int rank() const { return m_shape.rank(); }
+  /// Dimension i of the shape, bounds-checked.
   int64_t dim(int i) const { return m_shape[i]; }
+  /// The number of elements.
   int64_t numel() const { return static_cast<int64_t>(m_data.size()); }
+  /// True when the tensor holds no element.
   bool empty() const { return m_data.empty(); }
+  /// Where the elements live (always Device::cpu for Tensor).
   Device device() const { return m_device; }
 
+  /// The first element; the rest follow in row-major order.
   T* data() { return m_data.data(); }
+  /// The first element, read-only.
   const T* data() const { return m_data.data(); }
+  /// Iterator to the first element.
   T* begin() { return m_data.data(); }
+  /// Iterator past the last element.
   T* end() { return m_data.data() + m_data.size(); }
+  /// Read-only iterator to the first element.
   const T* begin() const { return m_data.data(); }
+  /// Read-only iterator past the last element.
   const T* end() const { return m_data.data() + m_data.size(); }
 
   /// Flat element access, unchecked (hot loops).
   T& operator[](int64_t i) { return m_data[static_cast<size_t>(i)]; }
+  /// Flat element access, unchecked, read-only.
   const T& operator[](int64_t i) const { return m_data[static_cast<size_t>(i)]; }
 
   /// Multi-index access, bounds-checked: t.at(b, t, h).
   template <typename... I>
   T& at(I... idx) { return m_data[flat_index({static_cast<int64_t>(idx)...})]; }
+  /// Multi-index access, bounds-checked, read-only.
   template <typename... I>
   const T& at(I... idx) const { return m_data[flat_index({static_cast<int64_t>(idx)...})]; }
 
   /// The tensor as a (rows × last-dim) row-major matrix, no copy.
   MatrixMap matrix() { return MatrixMap(data(), m_shape.rows(), m_shape.cols()); }
+  /// The tensor as a read-only (rows × last-dim) row-major matrix, no copy.
   ConstMatrixMap matrix() const { return ConstMatrixMap(data(), m_shape.rows(), m_shape.cols()); }
   /// The tensor as a (rows × cols) matrix; rows·cols must equal numel().
   MatrixMap matrix(int64_t rows, int64_t cols) {
     check_view(rows, cols);
     return MatrixMap(data(), rows, cols);
   }
+  /// The tensor as a read-only (rows × cols) matrix; rows·cols must equal numel().
   ConstMatrixMap matrix(int64_t rows, int64_t cols) const {
     check_view(rows, cols);
     return ConstMatrixMap(data(), rows, cols);
   }
   /// All elements as one column vector, no copy.
   VectorMap vec() { return VectorMap(data(), numel()); }
+  /// All elements as one read-only column vector, no copy.
   ConstVectorMap vec() const { return ConstVectorMap(data(), numel()); }
 
+  /// Sets every element to `value`.
   void fill(T value) { std::fill(m_data.begin(), m_data.end(), value); }
+  /// Sets every element to zero.
   void set_zero() { fill(T(0)); }
 
   /// Same elements, new shape of equal element count (in place).
@@ -205,6 +247,7 @@ class Tensor {
     m_shape = shape;
     return *this;
   }
+  /// A copy with a new shape of equal element count.
   Tensor reshaped(const Shape& shape) const {
     Tensor t = *this;
     t.reshape(shape);
@@ -243,8 +286,11 @@ class Tensor {
   Device m_device = Device::cpu;
 };
 
+/// A float tensor.
 using Tensorf = Tensor<float>;
+/// A double tensor.
 using Tensord = Tensor<double>;
+/// An int32 tensor (indices, tokens, targets).
 using Tensori = Tensor<int32_t>;
 
 /// Throw unless `got` equals `want`; `what` names the argument for the message.

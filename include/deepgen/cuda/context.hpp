@@ -15,8 +15,10 @@
 
 namespace deepgen::cuda {
 
+/// A CUDA stream and the cuBLAS handle bound to it; move-only, released on destruction.
 class Context {
  public:
+  /// A new stream and cuBLAS handle on the current device; throws deepgen::CudaError without one.
   Context() {
     DEEPGEN_CUDA_CHECK(cudaStreamCreate(&m_stream));
     const cublasStatus_t status = cublasCreate(&m_cublas);
@@ -28,8 +30,10 @@ class Context {
   }
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
+  /// Takes over `o`'s stream and handle.
   Context(Context&& o) noexcept
       : m_stream(std::exchange(o.m_stream, nullptr)), m_cublas(std::exchange(o.m_cublas, nullptr)) {}
+  /// Releases this context's stream and handle, then takes over `o`'s.
   Context& operator=(Context&& o) noexcept {
     if (this != &o) {
       release();
@@ -40,7 +44,9 @@ class Context {
   }
   ~Context() { release(); }
 
+  /// The stream every launch and copy of this context runs on.
   cudaStream_t stream() const { return m_stream; }
+  /// The cuBLAS handle, bound to stream().
   cublasHandle_t cublas() const { return m_cublas; }
   /// Wait for everything queued on the stream; throws on an asynchronous error.
   void sync() const { DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(m_stream)); }

@@ -20,6 +20,8 @@
 
 namespace deepgen::cuda {
 
+/// The whole one-hot LSTM sequence forward on ctx's stream, keeping act, hs and cs for backward
+/// (layouts at the top of this header).
 template <typename T>
 void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_ih, const T* weight_hh,
                                   const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,

@@ -55,9 +55,11 @@ class DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
+  /// Takes over `other`'s allocation, leaving it empty.
   DeviceBuffer(DeviceBuffer&& other) noexcept
       : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)) {}
 
+  /// Frees this buffer, then takes over `other`'s allocation.
   DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
     if (this != &other) {
       release();
@@ -71,11 +73,13 @@ class DeviceBuffer {
 
   /// Device pointer to the first element (nullptr when empty). Never dereference on the host.
   T* data() { return m_data; }
+  /// Device pointer, read-only (nullptr when empty). Never dereference on the host.
   const T* data() const { return m_data; }
   /// Number of elements.
   std::size_t size() const { return m_size; }
   /// Number of bytes.
   std::size_t bytes() const { return m_size * sizeof(T); }
+  /// True when the buffer holds no element.
   bool empty() const { return m_size == 0; }
 
   /// Copy n elements from host memory `h_src` into elements [0, n) of this buffer.

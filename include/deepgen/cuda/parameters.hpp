@@ -25,7 +25,10 @@ namespace deepgen::cuda {
 /// Adam's hyperparameters and the clipping of one step (optim::AdamOptions
 /// and backward_and_step's max_grad_norm).
 struct OptimizerOptions {
+  ///@{
+  /// Adam's settings, as optim::AdamOptions.
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  ///@}
   double max_grad_norm = 1.0;  ///< 0: no clipping (the finiteness check stays)
 };
 
@@ -33,6 +36,8 @@ struct OptimizerOptions {
 /// 0 <= β < 1, weight_decay >= 0 and max_grad_norm >= 0 (optim::Adam's rules).
 void check_optimizer_options(const OptimizerOptions& options, const char* where);
 
+/// A model's parameters, gradients and Adam moments as flat device buffers, with the step's
+/// norm check, clipping and Adam update (clip_and_update).
 template <typename T>
 class ParameterStore {
  public:
@@ -40,28 +45,37 @@ class ParameterStore {
   /// Throws deepgen::CudaError without a usable device.
   ParameterStore(std::vector<std::string> names, std::vector<std::vector<int64_t>> shapes);
 
+  /// The number of parameters.
   int count() const { return int(m_names.size()); }
+  /// The name of parameter i (PyTorch's).
   const std::string& name(int i) const;
+  /// The shape of parameter i.
   const std::vector<int64_t>& shape(int i) const;
+  /// The element count of parameter i.
   int64_t numel(int i) const;
   /// All parameters together.
   int64_t total() const { return m_offsets.back(); }
 
   /// Device pointers to parameter i and its gradient.
+  ///@{
   T* parameter(int i) { return m_params.data() + offset(i); }
   const T* parameter(int i) const { return m_params.data() + offset(i); }
   T* gradient(int i) { return m_grads.data() + offset(i); }
+  ///@}
 
   /// Copy parameter i (numel(i) elements) from / to host memory; the same
   /// for its gradient and its Adam moments.
+  ///@{
   void set_parameter(int i, const T* host);
   void get_parameter(int i, T* host) const;
   void get_gradient(int i, T* host) const;
   void set_adam_moments(int i, const T* host_exp_avg, const T* host_exp_avg_sq);
   void get_adam_moments(int i, T* host_exp_avg, T* host_exp_avg_sq) const;
+  ///@}
 
   /// Adam steps taken (the CPU optimizer's steps()); set it when resuming.
   int64_t steps() const { return m_step; }
+  /// Sets the number of Adam steps taken (when resuming).
   void set_steps(int64_t steps);
 
   /// Every gradient to zero, queued on ctx's stream.

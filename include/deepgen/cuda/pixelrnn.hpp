@@ -54,10 +54,13 @@ struct PixelRNNStepOptions : OptimizerOptions {
   uint64_t seed = 0;   ///< the dropout masks' Philox key
 };
 
+/// models::PixelRNN on the GPU: the training step, NLL and completion, on one Context.
 template <typename T>
 class PixelRNN {
  public:
+  /// The number of parameters.
   static constexpr int PARAMETERS = 6;
+  /// Their names, as models::PixelRNN's, in the ParameterStore's order.
   static constexpr std::array<const char*, PARAMETERS> PARAMETER_NAMES = {
       "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"};
 
@@ -66,11 +69,15 @@ class PixelRNN {
   /// to_device). Throws deepgen::CudaError without a usable device.
   PixelRNN(int64_t palette_size, int64_t hidden_size);
 
+  /// K, the number of colours.
   int64_t palette_size() const { return m_K; }
+  /// H, the LSTM's hidden units.
   int64_t hidden_size() const { return m_H; }
   /// The parameters, their gradients, Adam's moments and step count.
+  ///@{
   ParameterStore<T>& parameters() { return m_store; }
   const ParameterStore<T>& parameters() const { return m_store; }
+  ///@}
 
   /// Forward and backward on B images of P pixels (host, B × P colour indices
   /// in [0, K), checked): returns the mean cross-entropy (nats per pixel) and
@@ -95,6 +102,7 @@ class PixelRNN {
   void complete(int32_t* images, int64_t B, int64_t P, int64_t keep, double temperature, uint64_t seed,
                 uint64_t first_index = 0);
 
+  /// The stream and cuBLAS handle all of its work runs on.
   const Context& context() const { return m_ctx; }
 
  private:

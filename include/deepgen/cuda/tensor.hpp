@@ -18,6 +18,7 @@
 
 namespace deepgen::cuda {
 
+/// A tensor in device memory: a Shape over a DeviceBuffer, copied to and from host Tensors.
 template <typename T>
 class DeviceTensor {
  public:
@@ -33,11 +34,15 @@ class DeviceTensor {
     return t;
   }
 
+  /// The shape.
   const Shape& shape() const { return m_shape; }
+  /// The number of elements.
   int64_t numel() const { return m_shape.numel(); }
+  /// Always Device::cuda.
   Device device() const { return Device::cuda; }
   /// Device pointer (nullptr when empty); never dereference on the host.
   T* data() { return m_buffer.data(); }
+  /// Device pointer, read-only (nullptr when empty); never dereference on the host.
   const T* data() const { return m_buffer.data(); }
 
   /// Overwrite this tensor with `host`, which must have the same shape.

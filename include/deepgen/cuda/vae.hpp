@@ -39,8 +39,11 @@ namespace deepgen::cuda {
 
 /// The sizes of a VAE (models::VAEConfig without Eigen; models/vae_cuda.hpp converts).
 struct VAELayout {
+  ///@{
+  /// As the models::VAEConfig member of the same name.
   int64_t pixels = 0, palette_size = 0, latent = 10;
   std::vector<int64_t> encoder_hidden{512, 256}, decoder_hidden{256, 512};
+  ///@}
   int64_t colour_dim = 16;  ///< 0: the decoder gives the P·K logits directly
   bool variational = true;  ///< false: an autoencoder (no sampling, no KL)
 };
@@ -53,9 +56,13 @@ struct VAEStepOptions : OptimizerOptions {
 
 /// A batch's terms in nats per image (models::ELBOValues).
 struct VAETerms {
+  ///@{
+  /// As models::ELBOValues: recon (4) and KL (5), nats per image.
   double recon = 0, kl = 0;
+  ///@}
 };
 
+/// models::VAE (VAE or autoencoder) on the GPU: the training step and evaluate, on one Context.
 template <typename T>
 class VAE {
  public:
@@ -64,9 +71,13 @@ class VAE {
   /// a usable device.
   explicit VAE(const VAELayout& layout);
 
+  /// The sizes it was built with.
   const VAELayout& layout() const { return m_layout; }
+  ///@{
+  /// The parameters, their gradients, Adam's moments and step count.
   ParameterStore<T>& parameters() { return m_store; }
   const ParameterStore<T>& parameters() const { return m_store; }
+  ///@}
 
   /// Loss (6) and backward on B images (host, B × P colour indices in
   /// [0, K), checked), with the noise of Philox(seed, 2^40 + steps()): the
@@ -84,6 +95,7 @@ class VAE {
   VAETerms evaluate(const int32_t* images, int64_t count, int64_t samples = 1, uint64_t seed = 0,
                     int64_t batch = 64);
 
+  /// The stream and cuBLAS handle all of its work runs on.
   const Context& context() const { return m_ctx; }
 
  private:

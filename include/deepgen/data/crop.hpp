@@ -47,6 +47,7 @@ inline Crop parse_crop(const std::string& name) {
   throw Error(deepgen::detail::str("crop mode '", name, "' is not known; use 'center' or 'fit'"));
 }
 
+/// "center" or "fit": the name parse_crop reads back.
 inline const char* crop_name(Crop c) { return c == Crop::center ? "center" : "fit"; }
 
 namespace detail {

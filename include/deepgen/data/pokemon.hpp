@@ -44,8 +44,8 @@ using deepgen::Palette;
 
 /// The lecture's data: the palette and all images, in file order.
 struct PokemonData {
-  Palette palette;
-  ImageSet all;
+  Palette palette;  ///< the colormap's colours
+  ImageSet all;     ///< every image, in file order
 };
 
 namespace detail {
@@ -393,7 +393,10 @@ inline ImageSet subset(const ImageSet& set, const std::vector<int64_t>& rows) {
 
 /// TRAIN, VALIDATION and TEST images of one set, each in file order.
 struct SplitSets {
+  ///@{
+  /// The rows of that part, in file order.
   ImageSet train, valid, test;
+  ///@}
 };
 
 /// The fixed split of `all`: `auto [train, valid, test] = split_sets(data.all);`.
@@ -404,8 +407,11 @@ inline SplitSets split_sets(const ImageSet& all) {
 /// The lecture's data with the fixed split applied: `data` as loaded, and
 /// its TRAIN, VALIDATION and TEST rows.
 struct PokemonSplit {
-  PokemonData data;
+  PokemonData data;  ///< the palette and every image, as loaded
+  ///@{
+  /// The rows of that part, in file order.
   ImageSet train, valid, test;
+  ///@}
 };
 
 /// load_pokemon(dir) and the fixed split of its images.

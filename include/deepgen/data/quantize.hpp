@@ -48,10 +48,12 @@ struct QuantizeOptions {
 /// The distinct colours of a set of images and how many pixels have each,
 /// sorted by colour (R, then G, then B) so the result does not depend on hashing.
 struct ColorCounts {
-  std::vector<io::Rgb> colors;
-  std::vector<int64_t> counts;
+  std::vector<io::Rgb> colors;  ///< the distinct colours, sorted
+  std::vector<int64_t> counts;  ///< counts[i]: pixels of colour colors[i]
 
+  /// The number of distinct colours.
   size_t size() const { return colors.size(); }
+  /// The number of pixels counted.
   int64_t total() const {
     int64_t t = 0;
     for (int64_t c : counts) t += c;

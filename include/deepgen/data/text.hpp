@@ -39,7 +39,9 @@
 
 namespace deepgen::data {
 
+/// A sentence as tokens.
 using Sentence = std::vector<std::string>;
+/// A sentence as vocabulary ids.
 using TokenIds = std::vector<int32_t>;
 
 namespace detail {
@@ -81,6 +83,7 @@ inline Sentence tokenize(std::string_view text) {
   return out;
 }
 
+/// The tokens joined by single spaces.
 inline std::string join(const Sentence& tokens) {
   std::string out;
   for (const std::string& t : tokens) out += (out.empty() ? "" : " ") + t;
@@ -99,6 +102,7 @@ inline uint64_t fnv1a(std::string_view s, uint64_t h = 14695981039346656037ull) 
 /// The fixed 90/5/5 split: by a hash of the sentence's text, so a sentence
 /// stays in its part however the corpus grows or is ordered.
 enum class Part { train, valid, test };
+/// The part of the fixed split that `sentence_text` belongs to (5% test, 5% valid).
 inline Part corpus_part(const std::string& sentence_text) {
   const uint64_t h = fnv1a(sentence_text) % 20;
   return h == 0 ? Part::test : h == 1 ? Part::valid : Part::train;
@@ -125,11 +129,17 @@ inline void save_sentences(const std::string& path, const std::vector<Sentence>&
   io::write_text_atomically(path, text, "save_sentences");
 }
 
+/// Words ↔ ids, with the special tokens `<pad>`, `<unk>`, `<bos>`, `<eos>` at fixed ids 0–3.
 class Vocabulary {
  public:
+  ///@{
+  /// The ids of `<pad>`, `<unk>`, `<bos>` and `<eos>`.
   static constexpr int32_t PAD = 0, UNK = 1, BOS = 2, EOS = 3;
+  ///@}
+  /// The number of special tokens; words start at this id.
   static constexpr int32_t SPECIALS = 4;
 
+  /// The special tokens only.
   Vocabulary() : m_words{"<pad>", "<unk>", "<bos>", "<eos>"} { index(); }
 
   /// The words of `sentences` seen at least `min_count` times, by falling
@@ -178,13 +188,16 @@ class Vocabulary {
     return v;
   }
 
+  /// Writes the words one a line in id order, atomically.
   void save(const std::string& path) const {
     std::string text;
     for (const std::string& w : m_words) text += w + "\n";
     io::write_text_atomically(path, text, "Vocabulary::save");
   }
 
+  /// The number of ids, special tokens included.
   int64_t size() const { return int64_t(m_words.size()); }
+  /// The word with id `id`, bounds-checked.
   const std::string& word(int32_t id) const {
     DEEPGEN_CHECK(id >= 0 && id < size(), "Vocabulary: id ", id, " is outside [0, ", size(), ")");
     return m_words[size_t(id)];
@@ -194,6 +207,7 @@ class Vocabulary {
     auto it = m_ids.find(w);
     return it == m_ids.end() ? UNK : it->second;
   }
+  /// True when `w` has its own id.
   bool contains(const std::string& w) const { return m_ids.count(w) != 0; }
 
   /// A fingerprint of the words in order: checkpoints store it, so a model is
@@ -204,13 +218,14 @@ class Vocabulary {
     return h;
   }
 
+  /// The ids of the tokens of `s` (UNK for unknown words).
   TokenIds encode(const Sentence& s) const {
     TokenIds out;
     out.reserve(s.size());
     for (const std::string& w : s) out.push_back(id(w));
     return out;
   }
-  /// Words of `ids` up to the first <eos>, joined by spaces; <pad> and <bos> skipped.
+  /// Words of `ids` up to the first `<eos>`, joined by spaces; `<pad>` and `<bos>` skipped.
   std::string decode(const TokenIds& ids) const {
     Sentence words;
     for (int32_t k : ids) {
@@ -232,7 +247,7 @@ class Vocabulary {
 
 /// A sentence typed by a user, as ids, with the errors a user can make:
 /// empty, too long for the model, or made only of words it does not know.
-/// `unknown` (optional) receives the words that became <unk>.
+/// `unknown` (optional) receives the words that became `<unk>`.
 inline TokenIds encode_sentence(const Vocabulary& vocab, const std::string& text, int64_t max_length,
                                 std::vector<std::string>* unknown = nullptr) {
   const Sentence tokens = tokenize(text);
@@ -249,12 +264,14 @@ inline TokenIds encode_sentence(const Vocabulary& vocab, const std::string& text
   return ids;
 }
 
+/// B sentences as padded id tensors for the encoder, the decoder's input and the targets.
 struct SentenceBatch {
-  Tensor<int32_t> encoder;   ///< (B, L): w_1 … w_n then <pad>
-  Tensor<int32_t> decoder;   ///< (B, L + 1): <bos> w_1 … w_n then <pad>
-  Tensor<int32_t> targets;   ///< (B, L + 1): w_1 … w_n <eos> then IGNORE_INDEX
+  Tensor<int32_t> encoder;   ///< (B, L): w_1 … w_n then `<pad>`
+  Tensor<int32_t> decoder;   ///< (B, L + 1): `<bos>` w_1 … w_n then `<pad>`
+  Tensor<int32_t> targets;   ///< (B, L + 1): w_1 … w_n `<eos>` then IGNORE_INDEX
   std::vector<int64_t> lengths;  ///< n of each sentence (≥ 1)
   int64_t predicted = 0;     ///< Σ (n + 1): the targets the loss counts
+  /// B, the number of sentences.
   int64_t size() const { return int64_t(lengths.size()); }
 };
 
@@ -293,7 +310,7 @@ inline SentenceBatch make_batch(const std::vector<TokenIds>& sentences, const st
 }
 
 /// Word dropout (Bowman et al.): each word of the decoder's input (never
-/// <bos> or padding) becomes <unk> with probability `rate`, so the decoder
+/// `<bos>` or padding) becomes `<unk>` with probability `rate`, so the decoder
 /// cannot lean on the previous words alone and must read the code.
 inline void drop_words(Tensor<int32_t>& decoder_input, double rate, Philox& rng) {
   DEEPGEN_CHECK(rate >= 0 && rate <= 1, "word dropout rate ", rate, " must be in [0, 1]");

@@ -34,9 +34,10 @@ inline std::vector<std::string> wordnet_examples(const std::string& line) {
   return out;
 }
 
+/// Which of WordNet's usage examples become corpus sentences.
 struct CorpusOptions {
   int64_t min_words = 5;   ///< shorter examples ("a fatal attack") are phrases, not sentences
-  int64_t max_words = 20;
+  int64_t max_words = 20;  ///< longer examples are left out
 };
 
 /// Every distinct tokenised example of 5-20 tokens in the given data files,

@@ -27,8 +27,8 @@ namespace io {
 
 /// A run of bytes to write; parts are written in order, without copying them together.
 struct ByteSpan {
-  const void* data;
-  uint64_t size;
+  const void* data;  ///< the first byte
+  uint64_t size;  ///< the number of bytes
 };
 
 namespace detail {

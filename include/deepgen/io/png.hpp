@@ -206,8 +206,8 @@ inline void write_png(const std::string& path, const RgbImage& img) {
 
 /// One curve of a plot: (x, y) points drawn in order, and its legend entry.
 struct Series {
-  std::string name;
-  std::vector<std::pair<double, double>> points;
+  std::string name;  ///< the legend entry
+  std::vector<std::pair<double, double>> points;  ///< (x, y), drawn in order
 };
 
 namespace detail {

@@ -17,7 +17,9 @@ namespace io {
 /// An 8-bit RGB colour.
 using Rgb = std::array<uint8_t, 3>;
 
+/// White: the background sprites are composited on.
 constexpr Rgb WHITE{255, 255, 255};
+/// Black.
 constexpr Rgb BLACK{0, 0, 0};
 /// The colour of "hidden" pixels (index < 0): the unseen part of a completion.
 constexpr Rgb HIDDEN_GREY{128, 128, 128};
@@ -29,10 +31,11 @@ constexpr Rgb INK{32, 32, 32};
 
 /// An RGB canvas: width × height pixels, 3 bytes each, row-major, top row first.
 struct RgbImage {
-  int width = 0;
-  int height = 0;
+  int width = 0;  ///< pixels per row
+  int height = 0;  ///< rows
   std::vector<uint8_t> rgb;  ///< (height, width, 3)
 
+  /// A 0 × 0 canvas.
   RgbImage() = default;
   /// A width × height canvas filled with `background`.
   RgbImage(int width_, int height_, Rgb background = WHITE) : width(width_), height(height_) {
@@ -43,7 +46,9 @@ struct RgbImage {
     fill(background);
   }
 
+  /// True when the canvas has no pixel.
   bool empty() const { return width == 0 || height == 0; }
+  /// True when pixel (x, y) lies on the canvas.
   bool contains(int x, int y) const { return x >= 0 && y >= 0 && x < width && y < height; }
 
   /// Paint every pixel `c`.
@@ -65,6 +70,7 @@ struct RgbImage {
     p[1] = g;
     p[2] = b;
   }
+  /// Paint pixel (x, y) `c`; throws when it lies outside the canvas.
   void set(int x, int y, Rgb c) { set(x, y, c[0], c[1], c[2]); }
   /// Paint pixel (x, y) if it lies on the canvas (for drawing that may run off the edge).
   void set_clipped(int x, int y, Rgb c) {

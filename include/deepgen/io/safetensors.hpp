@@ -61,13 +61,13 @@ struct SafetensorsEntry {
   std::string dtype;   ///< the format's dtype name: "F32", "F64", "BF16", …
   Shape shape;         ///< rank 0..4 (a header with a larger rank is rejected)
   uint64_t begin = 0;  ///< byte range [begin, end) within the data buffer
-  uint64_t end = 0;
+  uint64_t end = 0;  ///< one past the last byte
 };
 
 /// A validated safetensors header: tensors by name, the free-form metadata,
 /// and where the data buffer lies in the file.
 struct SafetensorsHeader {
-  std::map<std::string, SafetensorsEntry> tensors;
+  std::map<std::string, SafetensorsEntry> tensors;  ///< every tensor's entry, by name
   std::map<std::string, std::string> metadata;  ///< "__metadata__", empty if absent
   uint64_t data_start = 0;                      ///< file offset of the data buffer (8 + N)
   uint64_t data_size = 0;                       ///< bytes from data_start to the end of the file

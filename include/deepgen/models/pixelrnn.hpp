@@ -32,6 +32,8 @@
 
 namespace deepgen::models {
 
+/// The lecture's PixelRNN: an LSTM over a palette image's pixels in raster order, predicting each
+/// pixel's colour from the ones before (equations at the top of this header).
 template <typename T>
 class PixelRNN : public nn::Module<T> {
  public:
@@ -39,9 +41,13 @@ class PixelRNN : public nn::Module<T> {
   PixelRNN(int64_t palette_size, int64_t hidden_size, Philox& rng)
       : m_lstm(palette_size, hidden_size, rng), m_fc(hidden_size, palette_size, rng) {}
 
+  /// K, the number of colours.
   int64_t palette_size() const { return m_lstm.input_size(); }
+  /// H, the LSTM's hidden units.
   int64_t hidden_size() const { return m_lstm.hidden_size(); }
+  /// The LSTM ("lstm.*" parameters).
   const nn::LSTM<T>& lstm() const { return m_lstm; }
+  /// The output layer, H → K logits ("fc.*" parameters).
   const nn::Linear<T>& fc() const { return m_fc; }
 
   /// images (B, P) colour indices → logits (B, P, K), step t predicting pixel t.

@@ -15,11 +15,13 @@
 
 namespace deepgen {
 
+/// How to draw a class from logits: temperature and top-k.
 struct SamplingOptions {
   double temperature = 1.0;  ///< 0: always the likeliest class
   int64_t top_k = 0;         ///< 0: no restriction
 };
 
+/// Throws deepgen::Error unless temperature >= 0 (finite) and top_k >= 0.
 inline void check_sampling(const SamplingOptions& s) {
   DEEPGEN_CHECK(s.temperature >= 0 && std::isfinite(s.temperature), "sampling: temperature ", s.temperature,
                 " is invalid; use 0 (likeliest colour) or a positive value such as 0.5 or 1.0");

@@ -54,16 +54,19 @@
 
 namespace deepgen::models {
 
+/// Sizes of a SentenceVAE; latent = 0 gives the plain LSTM language model.
 struct SentenceVAEConfig {
   int64_t vocab_size = 0;       ///< V, from the vocabulary
   int64_t embedding = 128;      ///< Ê, word vector size (shared by encoder and decoder)
-  int64_t encoder_hidden = 256;
-  int64_t decoder_hidden = 256;
+  int64_t encoder_hidden = 256;  ///< H_enc, the encoder LSTM's hidden units
+  int64_t decoder_hidden = 256;  ///< H_dec, the decoder LSTM's hidden units
   int64_t latent = 16;          ///< D; 0 is the plain language model
   bool feed_code = false;       ///< also add W_z·z to the decoder's input at every step
 
+  /// True for a VAE (latent > 0), false for the language model.
   bool variational() const { return latent > 0; }
 
+  /// Throws deepgen::Error naming the setting that is out of range.
   void validate() const {
     DEEPGEN_CHECK(vocab_size > data::Vocabulary::SPECIALS, "SentenceVAEConfig: vocab_size = ", vocab_size,
                   "; set it from the vocabulary (Vocabulary::size()), which has at least one word besides the ",
@@ -141,8 +144,8 @@ struct SentenceLoss {
 struct SentenceValues {
   double recon = 0;        ///< nats per sentence
   double kl = 0;           ///< nats per sentence
-  int64_t sentences = 0;
-  int64_t predicted = 0;   ///< tokens predicted (words + one <eos> each)
+  int64_t sentences = 0;  ///< sentences counted
+  int64_t predicted = 0;   ///< tokens predicted (words + one `<eos>` each)
   /// The NLL bound recon + KL, nats per sentence (exact NLL for the language model).
   double nll() const { return recon + kl; }
   /// exp(NLL per predicted token).
@@ -151,14 +154,16 @@ struct SentenceValues {
 
 /// One hypothesis of beam search.
 struct Beam {
-  data::TokenIds ids;  ///< without <bos> or <eos>
-  double log_prob = 0;
-  bool finished = false;
-  /// Mean log-probability per predicted token (the words and <eos>): the
+  data::TokenIds ids;  ///< without `<bos>` or `<eos>`
+  double log_prob = 0;  ///< summed log-probability of the tokens chosen so far
+  bool finished = false;  ///< true once `<eos>` was chosen
+  /// Mean log-probability per predicted token (the words and `<eos>`): the
   /// ranking that does not favour short sentences.
   double score() const { return log_prob / double(ids.size() + (finished ? 1 : 0)); }
 };
 
+/// The sentence VAE (Bowman et al.): an LSTM encoder to a code, an LSTM decoder from it; latent = 0 is
+/// the LSTM language model (equations at the top of this header).
 template <typename T>
 class SentenceVAE : public nn::Module<T> {
  public:
@@ -177,9 +182,13 @@ class SentenceVAE : public nn::Module<T> {
     }
   }
 
+  /// The sizes it was built with.
   const SentenceVAEConfig& config() const { return m_config; }
+  /// True for a VAE, false for the language model.
   bool variational() const { return m_config.variational(); }
+  /// D, the code dimensions (0 for the language model).
   int64_t latent() const { return m_config.latent; }
+  /// V, the vocabulary size.
   int64_t vocab_size() const { return m_config.vocab_size; }
 
   /// (1)–(3): the batch's sentences → [m | s] (B, 2D).
@@ -312,7 +321,7 @@ class SentenceVAE : public nn::Module<T> {
   /// Sentences from codes (B, D) (for the language model pass an empty
   /// tensor and `count`): word by word, at most `max_length` words. Row b
   /// draws from Philox(seed, b); temperature 0 is greedy decoding.
-  /// allow_unk = false never writes <unk> (the rare words it stands for are
+  /// allow_unk = false never writes `<unk>` (the rare words it stands for are
   /// then left out of the text, not guessed).
   std::vector<data::TokenIds> generate(const Tensor<T>& codes, const SamplingOptions& sampling, int64_t max_length,
                                        uint64_t seed = 0, int64_t count = 0, bool allow_unk = true) const {
@@ -348,7 +357,7 @@ class SentenceVAE : public nn::Module<T> {
 
   /// Beam search from one code (a row of `codes`, or none for the language
   /// model): the `width` best finished hypotheses by score(), best first.
-  /// Hypotheses are kept by summed log-probability; one that chooses <eos>
+  /// Hypotheses are kept by summed log-probability; one that chooses `<eos>`
   /// leaves the beam finished and its place is not refilled, so the search
   /// ends when `width` have finished (or at max_length words).
   /// allow_unk as in generate().

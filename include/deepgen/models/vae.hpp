@@ -56,6 +56,7 @@ namespace deepgen::models {
 /// vae: a stochastic code (2) with the KL term (5); ae: a deterministic code, no KL.
 enum class VAEMode { vae, ae };
 
+/// "vae" or "ae".
 inline const char* to_string(VAEMode mode) { return mode == VAEMode::vae ? "vae" : "ae"; }
 
 /// How decode() turns each pixel's colour distribution into one colour.
@@ -81,7 +82,7 @@ struct VAEConfig {
   /// 0: the decoder's last layer gives the P·K logits directly (the lecture);
   /// E > 0: it gives E features per pixel, times a (K, E) colour embedding.
   int64_t colour_dim = 16;
-  VAEMode mode = VAEMode::vae;
+  VAEMode mode = VAEMode::vae;  ///< a VAE (stochastic code, KL term) or a plain autoencoder
 
   /// The lecture's model: one-hot P·K → 512 → 256 → 2×10 (AE: → 10);
   /// 10 → 256 → 512 → P·K. For 400 pixels and 167 colours, 68.7M parameters.
@@ -189,6 +190,8 @@ struct ELBOValues {
   double neg_elbo() const { return recon + kl; }
 };
 
+/// The lecture's autoencoder and VAE on palette images: an MLP encoder to a D-dimensional code, an MLP
+/// decoder to a colour distribution per pixel (equations (1)–(6) at the top of this header).
 template <typename T>
 class VAE : public nn::Module<T> {
  public:
@@ -214,10 +217,15 @@ class VAE : public nn::Module<T> {
     }
   }
 
+  /// The sizes and mode it was built with.
   const VAEConfig& config() const { return m_config; }
+  /// True for a VAE, false for an autoencoder.
   bool variational() const { return m_config.mode == VAEMode::vae; }
+  /// P, pixels per image.
   int64_t pixels() const { return m_config.pixels; }
+  /// K, the number of colours.
   int64_t palette_size() const { return m_config.palette_size; }
+  /// D, the code dimensions.
   int64_t latent() const { return m_config.latent; }
 
   /// (1): images (B, P) → (B, 2D) = [m | s] for a VAE, (B, D) codes for an AE.

@@ -7,6 +7,7 @@
 
 namespace deepgen::nn {
 
+/// A lookup table of vectors, PyTorch's nn.Embedding: parameter "weight" (num_embeddings, dim).
 template <typename T>
 class Embedding : public Module<T> {
  public:
@@ -21,6 +22,7 @@ class Embedding : public Module<T> {
   /// indices (any shape, values in [0, num_embeddings)) → (indices…, dim).
   Var<T> operator()(const Tensor<int32_t>& indices) const { return embedding(m_weight, indices); }
 
+  /// The table, (num_embeddings, dim).
   const Var<T>& weight() const { return m_weight; }
 
   void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const override {

@@ -9,6 +9,7 @@
 
 namespace deepgen::nn {
 
+/// y = x·Wᵀ + b, PyTorch's nn.Linear: parameters "weight" (out, in) and "bias" (out).
 template <typename T>
 class Linear : public Module<T> {
  public:
@@ -30,9 +31,13 @@ class Linear : public Module<T> {
   /// x (..., in) → (..., out).
   Var<T> operator()(const Var<T>& x) const { return linear(x, m_weight, m_bias); }
 
+  /// The weight W, (out_features, in_features).
   const Var<T>& weight() const { return m_weight; }
+  /// The bias b, (out_features); undefined when built without bias.
   const Var<T>& bias() const { return m_bias; }
+  /// The input width.
   int64_t in_features() const { return m_weight.shape()[1]; }
+  /// The output width.
   int64_t out_features() const { return m_weight.shape()[0]; }
 
   void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const override {

@@ -53,6 +53,7 @@ template <typename T>
 struct LSTMState {
   Tensor<T> h;  ///< (B, H)
   Tensor<T> c;  ///< (B, H)
+  /// Zero h and c for B sequences of H units.
   static LSTMState zeros(int64_t B, int64_t H) { return {Tensor<T>(Shape{B, H}), Tensor<T>(Shape{B, H})}; }
 };
 
@@ -61,6 +62,7 @@ struct LSTMState {
 template <typename T>
 class LSTM : public Module<T> {
  public:
+  /// I = input_size, H = hidden_size; every weight and bias U(−1/√H, 1/√H) as in PyTorch.
   LSTM(int64_t input_size, int64_t hidden_size, Philox& rng) : m_w(input_size, hidden_size, rng) {}
 
   /// Dense input x (B, T, I) → all hidden states (B, T, H) and the last (h, c).
@@ -78,11 +80,17 @@ class LSTM : public Module<T> {
     return lstm_sequence_onehot(tokens, m_w.weight_ih, m_w.weight_hh, m_w.bias_ih, m_w.bias_hh, h0, c0);
   }
 
+  /// I, the input width.
   int64_t input_size() const { return m_w.input_size(); }
+  /// H, the number of hidden units.
   int64_t hidden_size() const { return m_w.hidden_size(); }
+  /// weight_ih_l0, (4H, I): gates i, f, g, o stacked.
   const Var<T>& weight_ih() const { return m_w.weight_ih; }
+  /// weight_hh_l0, (4H, H).
   const Var<T>& weight_hh() const { return m_w.weight_hh; }
+  /// bias_ih_l0, (4H).
   const Var<T>& bias_ih() const { return m_w.bias_ih; }
+  /// bias_hh_l0, (4H).
   const Var<T>& bias_hh() const { return m_w.bias_hh; }
 
   void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const override {
@@ -112,6 +120,7 @@ class LSTM : public Module<T> {
 template <typename T>
 class LSTMStepper {
  public:
+  /// A snapshot of `lstm`'s weights in the stepper's layout.
   explicit LSTMStepper(const LSTM<T>& lstm)
       : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_bounds(slice_bounds(m_hidden)) {
     const int64_t H = m_hidden, G = 4 * H;
@@ -134,7 +143,9 @@ class LSTMStepper {
       for (int64_t to = 0; to < G; ++to) m_weight_ih_t(k, to) = W_ih_t(k, from[size_t(to)]);
   }
 
+  /// I, the number of input symbols.
   int64_t input_size() const { return m_input; }
+  /// H, the number of hidden units.
   int64_t hidden_size() const { return m_hidden; }
 
   /// Advance `state` (B rows) by one step with inputs tokens[b] in [0, I) or
@@ -240,6 +251,7 @@ class LSTMStepper {
 template <typename T>
 class LSTMCell : public Module<T> {
  public:
+  /// I = input_size, H = hidden_size; every weight and bias U(−1/√H, 1/√H) as in PyTorch.
   LSTMCell(int64_t input_size, int64_t hidden_size, Philox& rng) : m_w(input_size, hidden_size, rng) {}
 
   /// x (B, I), h and c (B, H) (undefined: zeros) → (h', c').
@@ -252,7 +264,9 @@ class LSTMCell : public Module<T> {
     return {out.h_n, out.c_n};
   }
 
+  /// I, the input width.
   int64_t input_size() const { return m_w.input_size(); }
+  /// H, the number of hidden units.
   int64_t hidden_size() const { return m_w.hidden_size(); }
 
   void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const override {

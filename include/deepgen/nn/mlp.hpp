@@ -12,8 +12,10 @@
 
 namespace deepgen::nn {
 
+/// The nonlinearity between an MLP's layers.
 enum class Activation { none, relu, tanh, sigmoid };
 
+/// `a` applied to x (x itself for Activation::none).
 template <typename T>
 Var<T> activate(const Var<T>& x, Activation a) {
   switch (a) {
@@ -25,6 +27,8 @@ Var<T> activate(const Var<T>& x, Activation a) {
   return x;
 }
 
+/// Linear layers with an activation between them, named like PyTorch's nn.Sequential ("0.weight",
+/// "2.weight", …).
 template <typename T>
 class MLP : public Module<T> {
  public:
@@ -36,6 +40,7 @@ class MLP : public Module<T> {
     for (size_t i = 0; i + 1 < sizes.size(); ++i) m_layers.emplace_back(sizes[i], sizes[i + 1], rng);
   }
 
+  /// x (..., in) → (..., out) through every layer.
   Var<T> operator()(Var<T> x) const {
     for (size_t i = 0; i < m_layers.size(); ++i) {
       x = m_layers[i](x);
@@ -44,6 +49,7 @@ class MLP : public Module<T> {
     return x;
   }
 
+  /// The Linear layers, input first.
   const std::vector<Linear<T>>& layers() const { return m_layers; }
 
   void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const override {

@@ -16,9 +16,11 @@
 
 namespace deepgen::nn {
 
+/// Parameters with their PyTorch names ("fc.weight"), in a fixed order.
 template <typename T>
 using NamedParameters = std::vector<std::pair<std::string, Var<T>>>;
 
+/// The base of every layer and model: parameters listed by their PyTorch names.
 template <typename T>
 class Module {
  public:
@@ -34,17 +36,19 @@ class Module {
   /// Appends this module's parameters, each name prefixed by `prefix`.
   virtual void collect_parameters(const std::string& prefix, NamedParameters<T>& out) const = 0;
 
+  /// Marks every parameter's gradient zero.
   void zero_grad() {
     for (auto& [name, p] : named_parameters()) p.zero_grad();
   }
 
+  /// The number of scalars over all parameters.
   int64_t parameter_count() const {
     int64_t n = 0;
     for (const auto& [name, p] : named_parameters()) n += p.value().numel();
     return n;
   }
 
-  /// Copy values from named tensors (e.g. a loaded checkpoint). Every
+  /// Copy values from named tensors (such as a loaded checkpoint). Every
   /// parameter must be present with its exact shape; the error names the
   /// tensor, both shapes, and the source.
   void load_parameters(const std::map<std::string, Tensor<T>>& tensors, const std::string& source = "tensors") {
@@ -65,6 +69,7 @@ class Module {
   }
 
  protected:
+  /// Appends parameter `v` to `out` as prefix + name (for collect_parameters).
   static void add(NamedParameters<T>& out, const std::string& prefix, const char* name, const Var<T>& v) {
     out.emplace_back(prefix + name, v);
   }

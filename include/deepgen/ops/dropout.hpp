@@ -9,6 +9,7 @@
 
 namespace deepgen {
 
+/// Inverted dropout: each element kept with probability 1 − p and scaled by 1/(1 − p).
 template <typename T>
 Var<T> dropout(const Var<T>& x, double p, Philox& rng) {
   DEEPGEN_CHECK(p >= 0 && p < 1, "dropout: rate ", p, " must be in [0, 1)");

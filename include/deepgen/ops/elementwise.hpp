@@ -100,17 +100,20 @@ Var<T> activation(const Var<T>& x, Fwd fwd, DyDx dydx, const char* op) {
 }
 }  // namespace detail
 
+/// max(x, 0), elementwise.
 template <typename T>
 Var<T> relu(const Var<T>& x) {
   return detail::activation(x, [](T v) { return v > T(0) ? v : T(0); },
                             [](T y) { return y > T(0) ? T(1) : T(0); }, "relu");
 }
 
+/// tanh(x), elementwise.
 template <typename T>
 Var<T> tanh(const Var<T>& x) {
   return detail::activation(x, [](T v) { return detail::tanh_(v); }, [](T y) { return T(1) - y * y; }, "tanh");
 }
 
+/// 1 / (1 + exp(−x)), elementwise.
 template <typename T>
 Var<T> sigmoid(const Var<T>& x) {
   return detail::activation(x, [](T v) { return detail::sigmoid_(v); }, [](T y) { return y * (T(1) - y); },

@@ -44,6 +44,7 @@
 
 namespace deepgen {
 
+/// What lstm_sequence returns: every step's hidden state and the final state.
 template <typename T>
 struct LSTMOutput {
   Var<T> output;  ///< (B, T, H): h_1 … h_T

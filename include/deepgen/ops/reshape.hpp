@@ -6,6 +6,7 @@
 
 namespace deepgen {
 
+/// The same elements under `shape` (equal element count); backward reshapes the gradient back.
 template <typename T>
 Var<T> reshape(const Var<T>& x, const Shape& shape) {
   DEEPGEN_CHECK(shape.numel() == x.value().numel(), "reshape: cannot view ", x.shape(), " (", x.value().numel(),

@@ -16,17 +16,20 @@
 
 namespace deepgen::optim {
 
+/// Adam's settings, PyTorch's defaults.
 struct AdamOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
+  double lr = 1e-3;  ///< learning rate
+  double beta1 = 0.9;  ///< decay of the first-moment average
+  double beta2 = 0.999;  ///< decay of the second-moment average
+  double eps = 1e-8;  ///< added to the root of the second moment
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient (as torch.optim.Adam, not AdamW)
 };
 
+/// Adam over named parameters with PyTorch's update rule; its state saves and loads by name.
 template <typename T>
 class Adam {
  public:
+  /// Optimizes `params` (handles: updates reach the module); throws on invalid options.
   Adam(nn::NamedParameters<T> params, AdamOptions options = {}) : m_params(std::move(params)), m_opt(options) {
     DEEPGEN_CHECK(options.lr > 0 && options.eps > 0 && options.beta1 >= 0 && options.beta1 < 1 &&
                       options.beta2 >= 0 && options.beta2 < 1 && options.weight_decay >= 0,
@@ -72,15 +75,20 @@ class Adam {
                                             m_step);
   }
 
+  /// Marks every parameter's gradient zero.
   void zero_grad() {
     for (auto& [name, p] : m_params) p.zero_grad();
   }
 
+  /// The current learning rate.
   double lr() const { return m_opt.lr; }
+  /// Sets the learning rate for the next steps (a schedule).
   void set_lr(double lr) { m_opt.lr = lr; }
+  /// The number of steps taken.
   int64_t steps() const { return m_step; }
 
-  /// The optimizer state as named tensors: "<param>.exp_avg", "<param>.exp_avg_sq", "step".
+  /// The optimizer state as named tensors: `NAME.exp_avg`, `NAME.exp_avg_sq` for each parameter NAME,
+  /// and `step`.
   std::map<std::string, Tensor<T>> state() const {
     std::map<std::string, Tensor<T>> out;
     for (size_t i = 0; i < m_params.size(); ++i) {

@@ -6,16 +6,19 @@
 
 namespace deepgen::optim {
 
+/// SGD's settings, PyTorch's defaults (lr aside, which PyTorch requires).
 struct SGDOptions {
-  double lr = 1e-2;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  double weight_decay = 0.0;
+  double lr = 1e-2;  ///< learning rate
+  double momentum = 0.0;  ///< μ; 0 is plain SGD
+  double dampening = 0.0;  ///< scales the new gradient in the momentum buffer by 1 − dampening
+  double weight_decay = 0.0;  ///< λ, L2 penalty added to the gradient
 };
 
+/// SGD with momentum over named parameters, PyTorch's rule.
 template <typename T>
 class SGD {
  public:
+  /// Optimizes `params` (handles: updates reach the module); throws on invalid options.
   SGD(nn::NamedParameters<T> params, SGDOptions options = {}) : m_params(std::move(params)), m_opt(options) {
     DEEPGEN_CHECK(options.lr > 0 && options.momentum >= 0 && options.weight_decay >= 0, "SGD: invalid options lr=",
                   options.lr, " momentum=", options.momentum, " weight_decay=", options.weight_decay,
@@ -23,6 +26,7 @@ class SGD {
     for (const auto& [name, p] : m_params) m_buf.emplace_back(p.value().shape());
   }
 
+  /// Apply one update from the parameters' current gradients.
   void step() {
     const T lr = T(m_opt.lr), mu = T(m_opt.momentum), damp = T(m_opt.dampening), wd = T(m_opt.weight_decay);
     for (size_t i = 0; i < m_params.size(); ++i) {
@@ -40,6 +44,7 @@ class SGD {
     m_first = false;
   }
 
+  /// Marks every parameter's gradient zero.
   void zero_grad() {
     for (auto& [name, p] : m_params) p.zero_grad();
   }
