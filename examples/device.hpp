@@ -1,9 +1,11 @@
 // examples/device.hpp — the --device option the example programs share:
-// cpu, or cuda where the program was built with deepgen::cuda.
+// cpu, or cuda where the program was built with deepgen::cuda; and the
+// training task whose steps run there.
 #pragma once
 
 #include <deepgen/error.hpp>
 #include <deepgen/optim/adam.hpp>
+#include <deepgen/train/module_task.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -75,4 +77,39 @@ class DeviceModel {
   using Gpu = decltype(to_device(std::declval<const Model&>()));
   std::unique_ptr<Gpu> m_gpu;
 #endif
+};
+
+/// A train::ModuleTask whose work runs on the --device engine (a
+/// DeviceModel): engine() is made on first use, after a resume has loaded
+/// the weights it copies to the GPU, and save() brings the GPU's weights and
+/// Adam state home first.
+template <typename Engine, typename Model>
+class DeviceTask : public deepgen::train::ModuleTask<float> {
+ public:
+  DeviceTask(std::string device, Model& model, deepgen::optim::Adam<float>& adam)
+      : ModuleTask(model, adam), m_model(model), m_device(std::move(device)) {
+    if (m_device != "cpu") require_cuda_device();  // refuse before loading or training anything
+  }
+
+  void save(const std::string& path, const deepgen::train::Metadata& meta, bool with_optimizer) override {
+    if (m_engine) m_engine->to_host(m_adam);
+    ModuleTask::save(path, meta, with_optimizer);
+  }
+
+  deepgen::train::Metadata load(const std::string& path) override {
+    m_engine.reset();  // its GPU copy would hold the weights from before
+    return ModuleTask::load(path);
+  }
+
+ protected:
+  Engine& engine() {
+    if (!m_engine) m_engine = std::make_unique<Engine>(m_device, m_model, &m_adam);
+    return *m_engine;
+  }
+
+  Model& m_model;  ///< the CPU model: the one saved and loaded
+
+ private:
+  std::string m_device;
+  std::unique_ptr<Engine> m_engine;
 };

@@ -35,7 +35,7 @@ expect_error "bad --encoder widths" "--encoder '16,x'" "$BIN" train --data "$D" 
 for mode in vae ae; do
   if "$BIN" train "${SMALL[@]}" --mode $mode --out "$WORK/$mode" --epochs 2 >"$WORK/$mode.out" 2>&1 &&
      [ -s "$WORK/$mode/model.safetensors" ] &&
-     grep -qE '^epoch=2\.00 step=[0-9]+ minutes=[0-9.]+ beta=[0-9.]+ train_loss=[0-9.]+ test_neg_elbo_nats_per_image=[0-9.]+ test_recon=[0-9.]+ test_kl=[0-9.]+$' "$WORK/$mode.out"; then
+     grep -qE '^epoch=2\.00 step=[0-9]+ minutes=[0-9.]+ beta=[0-9.]+ train_loss=[0-9.]+ valid_neg_elbo_nats_per_image=[0-9.]+ valid_recon=[0-9.]+ valid_kl=[0-9.]+ test_neg_elbo_nats_per_image=[0-9.]+ test_recon=[0-9.]+ test_kl=[0-9.]+$' "$WORK/$mode.out"; then
     pass "train $mode"; else fail "train $mode: $(cat "$WORK/$mode.out")"; fi
 done
 V=$WORK/vae/model.safetensors
