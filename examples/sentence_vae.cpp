@@ -2,7 +2,7 @@
 // the plain LSTM language model it is compared with: train, evaluate,
 // reconstruct, sample, and walk the straight line between two sentences.
 //
-//   sentence_vae train       --data DIR --out DIR [--model vae|lm] [--epochs N] [--minutes M] [--max-steps S]
+//   sentence_vae train       --data DIR --out DIR [--model vae|lm] [--epochs N] [--minutes M] [--max-steps S] [--patience N]
 //                            [--batch B] [--lr LR] [--latent D] [--embedding E] [--hidden H]
 //                            [--feed-code] [--min-count N] [--anneal logistic|linear|none]
 //                            [--anneal-steps S] [--word-dropout P] [--clip C] [--seed S] [--resume]
@@ -19,30 +19,29 @@
 // refuses one the checkpoint was not trained with.
 //
 // Lines on stdout are read by scripts; keep their form:
-//   epoch=<e> step=<n> minutes=<m> beta=<b> train_recon=<v> train_kl=<v> valid_nll=<v> valid_kl=<v> valid_ppl=<v>
+//   epoch=<e> step=<n> minutes=<m> beta=<b> train_recon=<v> train_kl=<v> valid_nll=<v> valid_recon=<v> valid_kl=<v>
+//     valid_ppl=<v>
 //   nll_per_sentence=<v> kl=<v> ppl=<v> recon=<v> sentences=<n> tokens=<n>
 //   wrote <path>
 // NLL figures are nats per sentence: for the VAE the bound recon + KL, for
 // the language model the exact NLL; ppl = exp(NLL per predicted token, <eos>
-// included).
+// included). Training is train::run (deepgen/train.hpp): checkpoints every
+// epoch and at the budget's end, exact --resume, early stopping (--patience).
 #include <deepgen/data/text.hpp>
 #include <deepgen/deepgen.hpp>
-#include <deepgen/io/checkpoint.hpp>
 #include <deepgen/memory.hpp>
+#include <deepgen/models/latent_paths.hpp>
 #include <deepgen/models/sentence_vae.hpp>
 
-#include "progress.hpp"
-
-#include <CLI/CLI.hpp>
-#include <unistd.h>
+#include "train_cli.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 
 namespace fs = std::filesystem;
 using namespace deepgen;
@@ -78,7 +77,7 @@ struct Loaded {
 
 /// The model of `weights` and its vocabulary (`vocab_path`, or vocab.txt
 /// beside the weights), checked against each other.
-Loaded load(const std::string& weights, std::string vocab_path) {
+Loaded load_checkpoint(const std::string& weights, std::string vocab_path) {
   if (vocab_path.empty()) vocab_path = vocab_beside(weights);
   std::map<std::string, std::string> meta;
   const auto tensors = io::load_safetensors<float>(weights, &meta);
@@ -141,85 +140,14 @@ std::vector<std::string> decode(const Loaded& m, const Tensor<float>& codes, int
 // ---- train ---------------------------------------------------------------------
 
 struct TrainOptions {
-  std::string data, out, model = "vae", anneal = "logistic";
-  int epochs = 20;
-  double minutes = 30;
-  int64_t max_steps = 0;  // 0: no limit
-  int batch = 32;
-  double lr = 1e-3;
+  TrainCli cli;
+  std::string model = "vae", anneal = "logistic";
   int latent = 16, embedding = 128, hidden = 256;
   bool feed_code = false;
   int64_t min_count = 2;
   int64_t anneal_steps = 4000;
   double word_dropout = 0.3;
-  double clip = 5.0;
-  uint64_t seed = 1;
-  bool resume = false;
 };
-
-/// A double as the shortest text that reads back to the same value ("0.3", not "0.29999999999999999").
-std::string exact(double x) {
-  char buf[32];
-  for (int digits = 15;; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
-    if (digits == 17 || std::strtod(buf, nullptr) == x) return buf;
-  }
-}
-
-/// metadata[key] of the checkpoint `path`, or a clear error.
-const std::string& meta_value(const std::map<std::string, std::string>& meta, const std::string& key,
-                              const std::string& path) {
-  auto it = meta.find(key);
-  DEEPGEN_CHECK(it != meta.end(), "--resume: ", path, " has no '", key, "' in its metadata; it was not written by "
-                "sentence_vae train (or by an older version): train into another --out");
-  return it->second;
-}
-
-/// The running averages a progress report needs, kept in the checkpoint so a
-/// resumed epoch reports what an uninterrupted one would.
-struct RunningSums {
-  double recon = 0, kl = 0;  // this epoch, weighted by sentences
-  int64_t sentences = 0;
-  double window_recon = 0, window_kl = 0, window_loss = 0;  // the current 100-step window
-  int64_t window_steps = 0;
-
-  void save(std::map<std::string, std::string>& meta) const {
-    meta["sum_recon"] = exact(recon);
-    meta["sum_kl"] = exact(kl);
-    meta["sum_sentences"] = std::to_string(sentences);
-    meta["window_recon"] = exact(window_recon);
-    meta["window_kl"] = exact(window_kl);
-    meta["window_loss"] = exact(window_loss);
-    meta["window_steps"] = std::to_string(window_steps);
-  }
-  void load(const std::map<std::string, std::string>& meta, const std::string& path) {
-    recon = std::stod(meta_value(meta, "sum_recon", path));
-    kl = std::stod(meta_value(meta, "sum_kl", path));
-    sentences = std::stoll(meta_value(meta, "sum_sentences", path));
-    window_recon = std::stod(meta_value(meta, "window_recon", path));
-    window_kl = std::stod(meta_value(meta, "window_kl", path));
-    window_loss = std::stod(meta_value(meta, "window_loss", path));
-    window_steps = std::stoll(meta_value(meta, "window_steps", path));
-  }
-};
-
-/// Rewrite the CSV log at `path` (if there is one) without the rows whose
-/// `column` is above `last`, and without a torn last line.
-void drop_rows_after(const std::string& path, const std::string& column, int64_t last) {
-  std::ifstream f(path);
-  std::string header;
-  if (!f.good() || !std::getline(f, header)) return;
-  const auto names = split(header);
-  const size_t col = size_t(std::find(names.begin(), names.end(), column) - names.begin());
-  if (col == names.size()) return;
-  std::string kept = header + "\n";
-  for (std::string line; std::getline(f, line);) {
-    const auto cells = split(line);
-    if (cells.size() == names.size() && std::atoll(cells[col].c_str()) <= last) kept += line + "\n";
-  }
-  f.close();
-  io::write_text_atomically(path, kept, "train --resume");
-}
 
 /// KL weight β at a training step: logistic 1/(1 + exp(−10(step/S − ½)))
 /// (Bowman et al.'s curve, ½ at S/2), linear min(1, step/S), or none (β = 1).
@@ -230,32 +158,119 @@ double kl_weight(const std::string& anneal, int64_t step, int64_t steps) {
   return 1.0 / (1.0 + std::exp(-10.0 * (x - 0.5)));
 }
 
-int train(const TrainOptions& o) {
-  const auto t_load = std::chrono::steady_clock::now();
-  const auto train_text = data::read_sentences((fs::path(o.data) / "train.txt").string());
-  const auto valid_text = data::read_sentences((fs::path(o.data) / "valid.txt").string());
-  fs::create_directories(o.out);
-  const std::string model_path = (fs::path(o.out) / "model.safetensors").string();
-  const std::string best_path = (fs::path(o.out) / "best.safetensors").string();
-  const std::string vocab_path = (fs::path(o.out) / "vocab.txt").string();
+/// The sentence VAE (or language model) as the training loop sees it:
+/// length-sorted batches, a step with the annealed KL weight of its step
+/// number and word dropout, the validation figures, and OUT/steps.csv: the
+/// training averages of every 100 steps, its running window kept in the
+/// checkpoint so that a resumed run writes the rows an uninterrupted one would.
+class SentenceTask : public train::ModuleTask<float> {
+ public:
+  SentenceTask(const TrainOptions& o, Model& model, optim::Adam<float>& adam, const Vocabulary& vocab,
+               std::vector<data::TokenIds> train, std::vector<data::TokenIds> valid, int64_t max_length)
+      : ModuleTask(model, adam), m_o(o), m_model(model), m_vocab(vocab), m_train(std::move(train)),
+        m_valid(std::move(valid)), m_max_length(max_length),
+        m_steps_path((fs::path(o.cli.loop.out) / "steps.csv").string()) {}
 
-  Vocabulary vocab;
-  if (o.resume) {
-    DEEPGEN_CHECK(fs::exists(model_path), "--resume: no checkpoint at ", model_path,
-                  "; run without --resume to start training");
-    vocab = Vocabulary::load(vocab_path);
-  } else {
-    vocab = Vocabulary::build(train_text, o.min_count);
-    vocab.save(vocab_path);
+  std::vector<std::vector<int64_t>> epoch_batches(Philox& shuffler) override {
+    return data::length_batches(m_train, m_o.cli.batch, shuffler);
   }
-  const auto train_ids = encode_all(vocab, train_text);
-  const auto valid_ids = encode_all(vocab, valid_text);
+
+  train::StepResult step(const std::vector<int64_t>& items, const train::Position& at) override {
+    const data::SentenceBatch b = data::make_batch(m_train, items);
+    m_beta = m_model.variational() ? kl_weight(m_o.anneal, at.step, m_o.anneal_steps) : 0.0;
+    const models::SentenceValues v =
+        m_model.train_step(b, m_adam, m_o.cli.clip, m_beta, m_o.word_dropout, m_o.cli.loop.seed);
+    char detail[80];
+    std::snprintf(detail, sizeof detail, "recon %.2f  kl %.2f  beta %.3f", v.recon, v.kl, m_beta);
+    return {{v.recon + m_beta * v.kl, v.recon, v.kl}, b.size(), detail};
+  }
+
+  void after_step(const train::Position& at, const train::StepResult& r) override {
+    for (size_t i = 0; i < 3; ++i) m_window[i] += r.values[i];
+    if (++m_window_steps < STEPS_PER_LOG_LINE) return;
+    if (!m_steps_log) m_steps_log = std::make_unique<train::CsvLog>(m_steps_path, m_o.cli.loop.resume);
+    const double n = double(m_window_steps);
+    m_steps_log->write({"step", "epoch", "minutes", "beta", "train_recon", "train_kl", "train_loss"},
+                       detail::str(at.step + 1, ',', double(at.epoch) + double(at.batch + 1) / double(at.batches),
+                                   ',', minutes(), ',', m_beta, ',', m_window[1] / n, ',', m_window[2] / n, ',',
+                                   m_window[0] / n));
+    m_window = {0, 0, 0};
+    m_window_steps = 0;
+  }
+
+  std::vector<train::Column> report(const std::vector<double>& train, double) override {
+    const models::SentenceValues valid = m_model.evaluate(m_valid, EVAL_SAMPLES, EVAL_SEED);
+    return {{"beta", m_beta},           {"train_recon", train[1], 3}, {"train_kl", train[2], 3},
+            {"valid_nll", valid.nll(), 3}, {"valid_recon", valid.recon, 3}, {"valid_kl", valid.kl, 3},
+            {"valid_ppl", valid.perplexity(), 2}};
+  }
+
+  train::Metadata load(const std::string& path) override {
+    const Loaded l = load_checkpoint(path, (fs::path(m_o.cli.loop.out) / "vocab.txt").string());
+    const SentenceVAEConfig &c = l.model.config(), &want = m_model.config();
+    DEEPGEN_CHECK(c.latent == want.latent && c.embedding == want.embedding &&
+                      c.decoder_hidden == want.decoder_hidden && c.feed_code == want.feed_code,
+                  "--resume: ", path, " has --latent ", c.latent, " (0: --model lm) --embedding ", c.embedding,
+                  " --hidden ", c.decoder_hidden, c.feed_code ? " --feed-code" : "", "; pass the same to continue it");
+    return ModuleTask::load(path);
+  }
+
+  void save_state(train::Metadata& meta) const override {
+    meta.insert({{"model", m_model.variational() ? "sentence_vae" : "language_model"}, {"which", "last"},
+                 {"max_length", std::to_string(m_max_length)}, {"window_steps", std::to_string(m_window_steps)},
+                 {"window_loss", train::exact(m_window[0])}, {"window_recon", train::exact(m_window[1])},
+                 {"window_kl", train::exact(m_window[2])}});
+    meta.merge(models::vocabulary_metadata(m_vocab));
+  }
+
+  void load_state(const train::Metadata& meta, const std::string& path) override {
+    const char* keys[] = {"window_loss", "window_recon", "window_kl", "window_steps", "step", "minutes"};
+    for (const char* key : keys)
+      DEEPGEN_CHECK(meta.count(key), "--resume: ", path, " has no '", key, "' in its metadata; it was not written "
+                    "by this version of sentence_vae train: train into another --out");
+    for (size_t i = 0; i < 3; ++i) m_window[i] = std::stod(meta.at(keys[i]));
+    m_window_steps = std::stoll(meta.at("window_steps"));
+    m_minutes_before = std::stod(meta.at("minutes"));
+    // A run killed after its last checkpoint logged steps that will now be taken again.
+    train::CsvLog::drop_rows_after(m_steps_path, "step", std::stoll(meta.at("step")));
+  }
+
+ private:
+  double minutes() const {
+    return m_minutes_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count() / 60;
+  }
+
+  const TrainOptions& m_o;
+  Model& m_model;
+  const Vocabulary& m_vocab;
+  const std::vector<data::TokenIds> m_train, m_valid;
+  const int64_t m_max_length;
+  const std::string m_steps_path;
+  std::unique_ptr<train::CsvLog> m_steps_log;  // opened at its first row, after a resume has trimmed it
+  std::array<double, 3> m_window{0, 0, 0};     // the window's sums of StepResult::values: loss, recon, KL
+  int64_t m_window_steps = 0;
+  double m_beta = 0;  // the KL weight of the last step, for the report
+  double m_minutes_before = 0;
+  const std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+};
+
+int train_model(const TrainOptions& o) {
+  const auto t_load = std::chrono::steady_clock::now();
+  const auto train_text = data::read_sentences((fs::path(o.cli.data) / "train.txt").string());
+  const auto valid_text = data::read_sentences((fs::path(o.cli.data) / "valid.txt").string());
+  fs::create_directories(o.cli.loop.out);
+  const std::string vocab_path = (fs::path(o.cli.loop.out) / "vocab.txt").string();
+  const std::string model_path = (fs::path(o.cli.loop.out) / "model.safetensors").string();
+  DEEPGEN_CHECK(!o.cli.loop.resume || fs::exists(model_path), "--resume: no checkpoint at ", model_path,
+                "; run without --resume to start training");
+  const Vocabulary vocab = o.cli.loop.resume ? Vocabulary::load(vocab_path) : Vocabulary::build(train_text, o.min_count);
+  if (!o.cli.loop.resume) vocab.save(vocab_path);
+  auto train_ids = encode_all(vocab, train_text);
   int64_t max_length = 0, train_tokens = 0;
   for (const auto& s : train_ids) {
     max_length = std::max<int64_t>(max_length, int64_t(s.size()));
     train_tokens += int64_t(s.size()) + 1;
   }
-
   SentenceVAEConfig config;
   config.vocab_size = vocab.size();
   config.embedding = o.embedding;
@@ -263,50 +278,9 @@ int train(const TrainOptions& o) {
   config.latent = o.model == "lm" ? 0 : o.latent;
   config.feed_code = o.feed_code;
   DEEPGEN_CHECK(!(o.feed_code && o.model == "lm"), "--feed-code needs a code; a language model (--model lm) has none");
-  Philox init(o.seed);
+  Philox init(o.cli.loop.seed);
   Model model(config, init);
-  const optim::AdamOptions adam_options{o.lr, 0.9, 0.999, 1e-8, 0.0};
-  optim::Adam<float> adam(model.named_parameters(), adam_options);
-  int64_t epoch = 0, next_batch = 0;
-  double minutes_before = 0, best_nll = std::numeric_limits<double>::infinity();
-  RunningSums sums;
-  if (o.resume) {
-    Loaded l = load(model_path, vocab_path);
-    const SentenceVAEConfig& c = l.model.config();
-    DEEPGEN_CHECK(c.latent == config.latent && c.embedding == config.embedding &&
-                      c.decoder_hidden == config.decoder_hidden && c.feed_code == config.feed_code,
-                  "--resume: ", model_path, " has --latent ", c.latent, " (0: --model lm) --embedding ", c.embedding,
-                  " --hidden ", c.decoder_hidden, c.feed_code ? " --feed-code" : "", "; pass the same to continue it");
-    // Everything that shapes the remaining steps must be what the checkpoint was trained with.
-    const std::map<std::string, std::string> given{
-        {"seed", std::to_string(o.seed)}, {"batch_size", std::to_string(o.batch)}, {"lr", exact(o.lr)},
-        {"anneal", o.anneal}, {"anneal_steps", std::to_string(o.anneal_steps)},
-        {"word_dropout", exact(o.word_dropout)}, {"clip", exact(o.clip)}};
-    const std::map<std::string, const char*> option{{"seed", "--seed"}, {"batch_size", "--batch"}, {"lr", "--lr"},
-                                                    {"anneal", "--anneal"}, {"anneal_steps", "--anneal-steps"},
-                                                    {"word_dropout", "--word-dropout"}, {"clip", "--clip"}};
-    for (const auto& [key, value] : given) {
-      const std::string& saved = meta_value(l.meta, key, model_path);
-      DEEPGEN_CHECK(saved == value, "--resume: the checkpoint was trained with ", option.at(key), " ", saved,
-                    " but this run has ", value, "; pass the same value to continue it exactly");
-    }
-    model = std::move(l.model);
-    adam = optim::Adam<float>(model.named_parameters(), adam_options);
-    io::load_optimizer(model_path, l.meta, adam);
-    epoch = std::stoll(meta_value(l.meta, "epoch", model_path));
-    next_batch = std::stoll(meta_value(l.meta, "batch", model_path));
-    minutes_before = std::stod(meta_value(l.meta, "minutes", model_path));
-    best_nll = std::stod(meta_value(l.meta, "best_valid_nll", model_path));
-    sums.load(l.meta, model_path);
-    DEEPGEN_CHECK(epoch < o.epochs, "--resume: ", model_path, " has already trained ", epoch,
-                  " epochs; pass --epochs above that to train further");
-    DEEPGEN_CHECK(o.max_steps == 0 || adam.steps() < o.max_steps, "--resume: ", model_path, " has already taken ",
-                  adam.steps(), " steps; pass --max-steps above that (or 0) to train further");
-    DEEPGEN_CHECK(minutes_before < o.minutes, "--resume: ", model_path, " has already trained ", minutes_before,
-                  " minutes; --minutes is the total, so pass more than that to train further");
-    std::fprintf(stderr, "resuming %s at epoch %lld, batch %lld\n", model_path.c_str(), (long long)epoch,
-                 (long long)next_batch);
-  }
+  optim::Adam<float> adam(model.named_parameters(), {o.cli.lr});
   std::fprintf(stderr,
                "%s: %lld parameters; vocabulary %lld words (min count %lld); %zu training sentences, %lld tokens, "
                "longest %lld; loaded in %.1f s\n",
@@ -314,107 +288,16 @@ int train(const TrainOptions& o) {
                (long long)vocab.size(), (long long)o.min_count, train_ids.size(), (long long)train_tokens,
                (long long)max_length,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
-
-  const std::string log_path = (fs::path(o.out) / "train_log.csv").string();
-  const std::string steps_path = (fs::path(o.out) / "steps.csv").string();
-  if (o.resume) {  // a run killed after its last checkpoint logged steps that will now be taken again
-    drop_rows_after(log_path, "step", adam.steps());
-    drop_rows_after(steps_path, "step", adam.steps());
-  }
-  std::ofstream log(log_path, o.resume ? std::ios::app : std::ios::trunc);
-  std::ofstream steps_log(steps_path, o.resume ? std::ios::app : std::ios::trunc);
-  if (!o.resume) {
-    log << "epoch,step,minutes,beta,train_recon,train_kl,valid_nll,valid_recon,valid_kl,valid_ppl\n";
-    steps_log << "step,epoch,minutes,beta,train_recon,train_kl,train_loss\n";
-  }
-  const bool tty = isatty(fileno(stderr));
-  const auto start = std::chrono::steady_clock::now();
-  auto minutes_now = [&] {
-    return minutes_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
-  };
-  auto metadata = [&](const char* which) {
-    std::map<std::string, std::string> meta{{"model", config.variational() ? "sentence_vae" : "language_model"}, {"which", which},
-            {"epoch", std::to_string(epoch)}, {"batch", std::to_string(next_batch)},
-            {"minutes", std::to_string(minutes_now())}, {"seed", std::to_string(o.seed)},
-            {"batch_size", std::to_string(o.batch)}, {"lr", exact(o.lr)}, {"anneal", o.anneal},
-            {"anneal_steps", std::to_string(o.anneal_steps)}, {"word_dropout", exact(o.word_dropout)},
-            {"clip", exact(o.clip)}, {"max_length", std::to_string(max_length)},
-            {"best_valid_nll", exact(best_nll)}};
-    meta.merge(models::vocabulary_metadata(vocab));
-    sums.save(meta);
-    return meta;
-  };
-
-  bool out_of_time = false;
-  for (; epoch < o.epochs && !out_of_time;) {
-    // The batches of an epoch depend only on (seed, epoch): resume replays them.
-    Philox shuffler(o.seed, 1000 + uint64_t(epoch));
-    const auto batches = data::length_batches(train_ids, o.batch, shuffler);
-    const int64_t nb = int64_t(batches.size());
-    const int64_t count_before = sums.sentences;  // > 0 when resuming mid-epoch
-    const auto epoch_start = std::chrono::steady_clock::now();
-    auto last_print = epoch_start;
-    double beta = kl_weight(o.anneal, adam.steps(), o.anneal_steps);
-    for (; next_batch < nb; ++next_batch) {
-      if (minutes_now() >= o.minutes || (o.max_steps > 0 && adam.steps() >= o.max_steps)) {
-        out_of_time = true;
-        break;
-      }
-      const data::SentenceBatch b = data::make_batch(train_ids, batches[size_t(next_batch)]);
-      beta = config.variational() ? kl_weight(o.anneal, adam.steps(), o.anneal_steps) : 0.0;
-      const models::SentenceValues v = model.train_step(b, adam, o.clip, beta, o.word_dropout, o.seed);
-      sums.recon += v.recon * double(b.size());
-      sums.kl += v.kl * double(b.size());
-      sums.sentences += b.size();
-      sums.window_recon += v.recon;
-      sums.window_kl += v.kl;
-      sums.window_loss += v.recon + beta * v.kl;
-      if (++sums.window_steps == STEPS_PER_LOG_LINE) {
-        const double n = double(sums.window_steps);
-        steps_log << adam.steps() << ',' << double(epoch) + double(next_batch + 1) / double(nb) << ','
-                  << minutes_now() << ',' << beta << ',' << sums.window_recon / n << ',' << sums.window_kl / n << ','
-                  << sums.window_loss / n << '\n';
-        steps_log.flush();
-        sums.window_recon = sums.window_kl = sums.window_loss = 0;
-        sums.window_steps = 0;
-      }
-      const auto now = std::chrono::steady_clock::now();
-      const double secs = std::chrono::duration<double>(now - epoch_start).count();
-      if (tty || std::chrono::duration<double>(now - last_print).count() > 30 || next_batch + 1 == nb) {
-        const double eta = secs / double(next_batch + 1) * double(nb - next_batch - 1);
-        std::fprintf(stderr, "%sepoch %lld  step %lld/%lld  recon %.2f  kl %.2f  beta %.3f  %.0f sent/s  ETA %s%s",
-                     tty ? "\r" : "", (long long)epoch + 1, (long long)next_batch + 1, (long long)nb, v.recon, v.kl,
-                     beta, double(sums.sentences - count_before) / secs, fmt_duration(eta).c_str(), tty ? "   " : "\n");
-        last_print = now;
-      }
-    }
-    if (tty) std::fprintf(stderr, "\n");
-    if (!out_of_time) {
-      ++epoch;
-      next_batch = 0;
-    }
-    if (sums.sentences == count_before) break;  // out of time before a single step
-    const double train_recon = sums.recon / double(sums.sentences), train_kl = sums.kl / double(sums.sentences);
-    if (next_batch == 0) sums.recon = sums.kl = 0, sums.sentences = 0;  // the epoch is complete
-    const models::SentenceValues valid = model.evaluate(valid_ids, EVAL_SAMPLES, EVAL_SEED);
-    const double epochs_done = double(epoch) + double(next_batch) / double(nb);
-    if (valid.nll() < best_nll) {
-      best_nll = valid.nll();
-      io::save_safetensors<float>(best_path, io::parameter_tensors(model), metadata("best"));
-    }
-    io::save_checkpoint(model_path, model, adam, metadata("last"));
-    std::printf("epoch=%.2f step=%lld minutes=%.2f beta=%.4f train_recon=%.3f train_kl=%.3f valid_nll=%.3f "
-                "valid_kl=%.3f valid_ppl=%.2f\n",
-                epochs_done, (long long)adam.steps(), minutes_now(), beta, train_recon, train_kl, valid.nll(),
-                valid.kl, valid.perplexity());
-    std::fflush(stdout);
-    log << epochs_done << ',' << adam.steps() << ',' << minutes_now() << ',' << beta << ','
-        << train_recon << ',' << train_kl << ',' << valid.nll() << ',' << valid.recon
-        << ',' << valid.kl << ',' << valid.perplexity() << '\n';
-    log.flush();
-  }
-  std::printf("wrote %s\nwrote %s\n", model_path.c_str(), best_path.c_str());
-  return 0;
+  SentenceTask task(o, model, adam, vocab, std::move(train_ids), encode_all(vocab, valid_text), max_length);
+  train::Options loop = o.cli.loop;
+  loop.monitor = "valid_nll";
+  // Everything that shapes the remaining steps must be what the checkpoint was trained with.
+  loop.settings = {{"batch_size", std::to_string(o.cli.batch), "--batch"}, {"lr", train::exact(o.cli.lr), "--lr"},
+                   {"anneal", o.anneal, "--anneal"}, {"anneal_steps", std::to_string(o.anneal_steps), "--anneal-steps"},
+                   {"word_dropout", train::exact(o.word_dropout), "--word-dropout"},
+                   {"clip", train::exact(o.cli.clip), "--clip"}};
+  loop.unit = "sent";
+  return report_trained(train::run(task, loop));
 }
 
 // ---- the other commands ------------------------------------------------------------
@@ -423,7 +306,7 @@ int eval(const std::string& weights, const std::string& vocab_path, const std::s
          const std::string& sentences_path, int64_t samples) {
   DEEPGEN_CHECK(data_dir.empty() != sentences_path.empty(), "eval: pass --data DIR (its test.txt) or --sentences "
                 "FILE, not both and not neither");
-  const Loaded m = load(weights, vocab_path);
+  const Loaded m = load_checkpoint(weights, vocab_path);
   const std::string path = sentences_path.empty() ? (fs::path(data_dir) / "test.txt").string() : sentences_path;
   const auto ids = encode_all(m.vocab, data::read_sentences(path));
   const models::SentenceValues v = m.model.evaluate(ids, samples, EVAL_SEED);
@@ -434,7 +317,7 @@ int eval(const std::string& weights, const std::string& vocab_path, const std::s
 
 int reconstruct(const std::string& weights, const std::string& vocab_path, const std::vector<std::string>& inputs,
                 const Decoding& d) {
-  const Loaded m = load(weights, vocab_path);
+  const Loaded m = load_checkpoint(weights, vocab_path);
   DEEPGEN_CHECK(m.model.variational(), weights, " is a language model; it has no code to reconstruct from");
   DEEPGEN_CHECK(!inputs.empty(), "reconstruct: give at least one sentence");
   for (const std::string& text : inputs) {
@@ -446,7 +329,7 @@ int reconstruct(const std::string& weights, const std::string& vocab_path, const
 }
 
 int sample(const std::string& weights, const std::string& vocab_path, int64_t count, const Decoding& d) {
-  const Loaded m = load(weights, vocab_path);
+  const Loaded m = load_checkpoint(weights, vocab_path);
   Tensor<float> codes;
   if (m.model.variational()) {
     codes = Tensor<float>(Shape{count, m.model.latent()});
@@ -463,15 +346,10 @@ int sample(const std::string& weights, const std::string& vocab_path, int64_t co
 int interpolate(const std::string& weights, const std::string& vocab_path, const std::string& from,
                 const std::string& to, int64_t steps, const Decoding& d) {
   DEEPGEN_CHECK(steps >= 2, "interpolate: --steps ", steps, " must be >= 2 (the two ends)");
-  const Loaded m = load(weights, vocab_path);
+  const Loaded m = load_checkpoint(weights, vocab_path);
   DEEPGEN_CHECK(m.model.variational(), weights, " is a language model; it has no code to interpolate");
-  const Tensor<float> ends = m.model.encode({encode_input(m, from), encode_input(m, to)});
-  const int64_t D = m.model.latent();
-  Tensor<float> codes(Shape{steps, D});
-  for (int64_t k = 0; k < steps; ++k) {
-    const float a = float(k) / float(steps - 1);
-    for (int64_t d = 0; d < D; ++d) codes.at(k, d) = (1 - a) * ends.at(0, d) + a * ends.at(1, d);
-  }
+  const Tensor<float> codes =
+      models::interpolate_codes(m.model.encode({encode_input(m, from)}), m.model.encode({encode_input(m, to)}), steps);
   const auto sentences = decode(m, codes, 0, d);
   for (int64_t k = 0; k < steps; ++k)
     std::printf("%.2f  %s\n", double(k) / double(steps - 1), sentences[size_t(k)].c_str());
@@ -481,9 +359,7 @@ int interpolate(const std::string& weights, const std::string& vocab_path, const
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Keep freed memory in the process: a fresh multi-MiB buffer otherwise
-  // costs page faults on every training step (DESIGN.md, "Where speed comes from").
-  keep_freed_memory();
+  keep_freed_memory();  // a fresh multi-MiB buffer otherwise costs page faults every step (DESIGN.md)
 
   CLI::App app{"Sentence VAE (and LSTM language model) on WordNet's usage examples"};
   app.require_subcommand(1);
@@ -494,17 +370,13 @@ int main(int argc, char** argv) {
   Decoding d;
 
   auto* train_cmd = app.add_subcommand("train", "train from scratch (or --resume) and checkpoint every epoch");
-  train_cmd->add_option("--data", t.data, "folder with train.txt and valid.txt")->required();
-  train_cmd->add_option("--out", t.out, "output folder")->required();
+  t.cli.loop.epochs = 20;
+  t.cli.loop.minutes = 30;
+  add_train_options(train_cmd, t.cli, "folder with train.txt and valid.txt", "sentences");
+  train_cmd->add_option("--max-steps", t.cli.loop.max_steps, "stop after this many steps in all (0: no limit); "
+                        "checkpoints there")->capture_default_str()->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--model", t.model, "vae, or lm: the plain language model (no code)")
       ->capture_default_str()->check(CLI::IsMember({"vae", "lm"}));
-  train_cmd->add_option("--epochs", t.epochs, "stop after this many epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  train_cmd->add_option("--minutes", t.minutes, "stop after this much training time (in all, resumed runs included)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  train_cmd->add_option("--max-steps", t.max_steps, "stop after this many steps in all (0: no limit); checkpoints there")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  train_cmd->add_option("--batch", t.batch, "sentences per step")->capture_default_str()->check(CLI::Range(1, 4096));
-  train_cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   train_cmd->add_option("--latent", t.latent, "code dimensions")->capture_default_str()->check(CLI::Range(1, 1024));
   train_cmd->add_option("--embedding", t.embedding, "word vector size")->capture_default_str()->check(CLI::Range(1, 4096));
   train_cmd->add_option("--hidden", t.hidden, "LSTM cells of encoder and decoder")->capture_default_str()->check(CLI::Range(1, 8192));
@@ -517,9 +389,6 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   train_cmd->add_option("--word-dropout", t.word_dropout, "fraction of decoder input words replaced by <unk>")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  train_cmd->add_option("--clip", t.clip, "gradient-norm clip (0: none)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  train_cmd->add_option("--seed", t.seed, "random seed")->capture_default_str();
-  train_cmd->add_flag("--resume", t.resume, "continue from OUT/model.safetensors");
 
   auto* eval_cmd = app.add_subcommand("eval", "print the NLL (bound) per sentence, KL and perplexity");
   auto* reconstruct_cmd = app.add_subcommand("reconstruct", "encode sentences and decode their mean codes");
@@ -548,15 +417,11 @@ int main(int argc, char** argv) {
   }
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    if (*train_cmd) return train(t);
+  return run_reporting_errors([&] {
+    if (*train_cmd) return train_model(t);
     if (*eval_cmd) return eval(weights, vocab_path, data_dir, sentences_path, samples);
     if (*reconstruct_cmd) return reconstruct(weights, vocab_path, inputs, d);
     if (*sample_cmd) return sample(weights, vocab_path, count, d);
-    if (*interpolate_cmd) return interpolate(weights, vocab_path, from, to, steps, d);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    return interpolate(weights, vocab_path, from, to, steps, d);
+  });
 }

@@ -36,7 +36,7 @@ expect_error "corpus: no WordNet" "wordnet-base" "$CORPUS_BIN" --wordnet "$WORK/
 # ---- train a VAE and a language model -------------------------------------------------------
 SIZES=(--data "$D" --embedding 8 --hidden 16 --latent 4 --batch 16 --anneal-steps 50)
 SMALL=("${SIZES[@]}" --seed 3)
-EPOCH_LINE='^epoch=2\.00 step=[0-9]+ minutes=[0-9.]+ beta=[0-9.]+ train_recon=[0-9.]+ train_kl=[0-9.]+ valid_nll=[0-9.]+ valid_kl=[0-9.]+ valid_ppl=[0-9.]+$'
+EPOCH_LINE='^epoch=2\.00 step=[0-9]+ minutes=[0-9.]+ beta=[0-9.]+ train_recon=[0-9.]+ train_kl=[0-9.]+ valid_nll=[0-9.]+ valid_recon=[0-9.]+ valid_kl=[0-9.]+ valid_ppl=[0-9.]+$'
 # all_files DIR: every file training writes is there and not empty.
 all_files() {
   local f
