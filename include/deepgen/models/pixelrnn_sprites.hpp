@@ -1,0 +1,88 @@
+// models/pixelrnn_sprites.hpp — a PixelRNN of palette images as the picture
+// commands use it: loaded from a checkpoint whose shapes give its size, and
+// completions of images from their top rows laid out as cells of a grid.
+//
+// A completion keeps whole rows: the model reads pixels in raster order, so
+// "the top half" is simply the first half of the sequence, and the model
+// continues it pixel by pixel (PixelRNN::complete).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "../data/pokemon.hpp"
+#include "../io/png.hpp"
+#include "../io/safetensors.hpp"
+#include "pixelrnn.hpp"
+
+namespace deepgen::models {
+
+/// The PixelRNN in checkpoint `path` for a palette of `palette_size` colours,
+/// its hidden size H read from the shape of lstm.weight_hh_l0 (4H, H); the
+/// file's metadata goes to `meta` when given. Throws deepgen::Error on a
+/// missing file, a file of another model, or another palette size.
+inline PixelRNN<float> load_pixelrnn(const std::string& path, int64_t palette_size,
+                                     std::map<std::string, std::string>* meta = nullptr) {
+  const auto tensors = io::load_safetensors<float>(path, meta);
+  const auto it = tensors.find("lstm.weight_hh_l0");
+  DEEPGEN_CHECK(it != tensors.end() && it->second.rank() == 2, path,
+                ": no 'lstm.weight_hh_l0' of rank 2; is this a PixelRNN checkpoint?");
+  Philox unused(0);  // every weight is overwritten by the file's
+  PixelRNN<float> model(palette_size, it->second.dim(1), unused);
+  model.load_parameters(tensors, path);
+  return model;
+}
+
+/// The pixels a completion keeps of a side × side image: the top
+/// round(fraction · side) whole rows. Throws unless 0 < fraction < 1.
+inline int64_t kept_pixels(double fraction, int64_t side) {
+  DEEPGEN_CHECK(fraction > 0 && fraction < 1, "kept_pixels: fraction ", fraction,
+                " must be between 0 and 1, e.g. 0.5 (top half) or 0.25 (top quarter)");
+  return int64_t(std::lround(fraction * double(side))) * side;
+}
+
+/// Images 0 … count−1 of `set`, each repeated `samples` times: (count·samples, P),
+/// row i·samples + k is image i, so one PixelRNN::complete call draws every
+/// completion of every image.
+inline Tensor<int32_t> repeat_images(const ImageSet& set, int64_t count, int64_t samples) {
+  DEEPGEN_CHECK(count >= 1 && count <= set.count, "repeat_images: count ", count, " must be between 1 and ",
+                set.count, " (the images in the set)");
+  DEEPGEN_CHECK(samples >= 1, "repeat_images: samples ", samples, " must be at least 1");
+  const int64_t P = set.pixels_per_image();
+  Tensor<int32_t> batch(Shape{count * samples, P});
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t k = 0; k < samples; ++k) std::copy_n(set.image(i), P, batch.data() + (i * samples + k) * P);
+  return batch;
+}
+
+/// The cells of a completion grid, samples + 2 per image of `set` that
+/// `completed` (count·samples, P; as from repeat_images) completes: what the
+/// model saw (the first `keep` pixels, the rest in grey), each completion,
+/// and the original. Lay them out with io::grid(cells, samples + 2).
+inline std::vector<io::RgbImage> completion_cells(const ImageSet& set, const Tensor<int32_t>& completed,
+                                                  int64_t keep, int64_t samples, const Palette& palette,
+                                                  int scale) {
+  const int64_t P = set.pixels_per_image();
+  DEEPGEN_CHECK(samples >= 1, "completion_cells: samples ", samples, " must be at least 1");
+  DEEPGEN_CHECK(completed.rank() == 2 && completed.dim(1) == P && completed.dim(0) % samples == 0 &&
+                    completed.dim(0) / samples <= set.count,
+                "completion_cells: completed is ", completed.shape(), " but wanted (count · ", samples, ", ", P,
+                ") with count at most ", set.count, "; pass what PixelRNN::complete returned for repeat_images");
+  DEEPGEN_CHECK(keep >= 0 && keep <= P, "completion_cells: keep ", keep, " must be between 0 and ", P);
+  const int side = int(set.side);
+  std::vector<io::RgbImage> cells;
+  std::vector<int32_t> visible(size_t(P), 0);
+  for (int64_t i = 0; i < completed.dim(0) / samples; ++i) {
+    for (int64_t p = 0; p < P; ++p) visible[size_t(p)] = p < keep ? set.image(i)[p] : -1;
+    cells.push_back(io::render_palette_image(visible.data(), side, palette, scale, io::Hidden::grey));
+    for (int64_t k = 0; k < samples; ++k)
+      cells.push_back(io::render_palette_image(completed.data() + (i * samples + k) * P, side, palette, scale));
+    cells.push_back(io::render_image(set, i, palette, scale));
+  }
+  return cells;
+}
+
+}  // namespace deepgen::models
