@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end checks of the small tutorial programs (examples/complete_pokemon,
+# examples/walk_latent) on tiny generated data and tiny checkpoints trained by
+# the full programs: each writes a valid PNG, and bad input (a missing or
+# wrong file, a bad argument) gives "error: …" and exit status 1, never a crash.
+# Usage: small_examples.sh COMPLETE WALK PIXELRNN_POKEMON VAE_POKEMON WORKDIR
+set -uo pipefail
+COMPLETE=$1
+WALK=$2
+PIXELRNN=$3
+VAE=$4
+WORK=$5
+rm -rf "$WORK" && mkdir -p "$WORK"
+export OMP_NUM_THREADS=2
+source "$(dirname "$0")/lib.sh"
+
+# is_png NAME FILE: FILE is non-empty, starts with the PNG signature, and its
+# IHDR gives a non-zero width and height.
+is_png() {
+  local sig size
+  sig=$(head -c 8 "$2" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+  size=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$2" 2>/dev/null)
+  if [ -s "$2" ] && [ "$sig" = 89504e470d0a1a0a ] && [[ $size =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]]; then
+    pass "$1 ($size)"; else fail "$1: not a PNG (signature '$sig', size '$size')"; fi
+}
+
+D=$WORK/data
+make_data "$D" 40 5
+
+# ---- tiny checkpoints from the full programs -------------------------------------------------
+if "$PIXELRNN" train --data "$D" --out "$WORK/pixelrnn" --hidden 8 --batch 8 --epochs 1 --seed 3 >"$WORK/p.out" 2>&1 &&
+   [ -s "$WORK/pixelrnn/model.safetensors" ]; then pass "train a tiny PixelRNN"; else
+  fail "train a tiny PixelRNN: $(cat "$WORK/p.out")"; fi
+if "$VAE" train --data "$D" --out "$WORK/vae" --encoder 16 --decoder 16 --latent 3 --batch 8 --epochs 1 --seed 3 \
+     >"$WORK/v.out" 2>&1 && [ -s "$WORK/vae/model.safetensors" ]; then pass "train a tiny VAE"; else
+  fail "train a tiny VAE: $(cat "$WORK/v.out")"; fi
+PM=$WORK/pixelrnn/model.safetensors
+VM=$WORK/vae/model.safetensors
+
+# ---- complete_pokemon -------------------------------------------------------------------------
+run_case "complete_pokemon writes its grid" 0 "" "$COMPLETE" "$D" "$PM" "$WORK/complete.png"
+grep -qF "wrote $WORK/complete.png" "$WORK/stdout" && pass "complete_pokemon says what it wrote" ||
+  fail "complete_pokemon stdout: $(cat "$WORK/stdout")"
+is_png "complete_pokemon's PNG" "$WORK/complete.png"
+expect_error "complete_pokemon: usage" "usage: complete_pokemon" "$COMPLETE" "$D"
+expect_error "complete_pokemon: missing checkpoint" "error: " "$COMPLETE" "$D" "$WORK/none.safetensors" "$WORK/x.png"
+expect_error "complete_pokemon: missing data" "error: " "$COMPLETE" "$WORK/nodata" "$PM" "$WORK/x.png"
+expect_error "complete_pokemon: a VAE checkpoint" "is this a PixelRNN checkpoint" "$COMPLETE" "$D" "$VM" "$WORK/x.png"
+[ -e "$WORK/x.png" ] && fail "a failed run left x.png" || pass "a failed run writes no PNG"
+
+# ---- walk_latent ------------------------------------------------------------------------------
+run_case "walk_latent writes its grid" 0 "" "$WALK" "$D" "$VM" "$WORK/walk.png"
+is_png "walk_latent's PNG" "$WORK/walk.png"
+run_case "walk_latent with dimensions 2 0" 0 "" "$WALK" "$D" "$VM" "$WORK/walk20.png" 2 0
+is_png "walk_latent's PNG for dimensions 2 0" "$WORK/walk20.png"
+cmp -s "$WORK/walk.png" "$WORK/walk20.png" && fail "walks over other dimensions drew the same picture" ||
+  pass "walks over other dimensions differ"
+expect_error "walk_latent: usage" "usage: walk_latent" "$WALK" "$D" "$VM" "$WORK/x.png" 0
+expect_error "walk_latent: missing checkpoint" "error: " "$WALK" "$D" "$WORK/none.safetensors" "$WORK/x.png"
+expect_error "walk_latent: a PixelRNN checkpoint" "error: " "$WALK" "$D" "$PM" "$WORK/x.png"
+expect_error "walk_latent: a dimension the code lacks" "must be two different ones of 0 … 2" \
+  "$WALK" "$D" "$VM" "$WORK/x.png" 0 3
+expect_error "walk_latent: a dimension that is no number" "'x' is not a dimension" \
+  "$WALK" "$D" "$VM" "$WORK/x.png" 0 x
+[ -e "$WORK/x.png" ] && fail "a failed walk left x.png" || pass "a failed walk writes no PNG"
+
+finish
