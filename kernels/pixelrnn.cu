@@ -121,11 +121,16 @@ void PixelRNN<T>::reserve_sampling(int64_t B, int64_t P) {
 // pixel t of every image. Rows 0 … P−1 are the inputs of steps 0 … P−1, rows
 // 1 … P their targets.
 namespace {
-void upload_sequence(const int32_t* images, int64_t B, int64_t P, int64_t first_rows, int32_t* d_tokens) {
+// The copy runs on the context's stream, after the kernels that may still read
+// the old tokens, and is waited for before `seq` goes away.
+void upload_sequence(const Context& ctx, const int32_t* images, int64_t B, int64_t P, int64_t first_rows,
+                     int32_t* d_tokens) {
   std::vector<int32_t> seq(size_t((P + 1) * B), -1);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < first_rows; ++t) seq[size_t((t + 1) * B + b)] = images[b * P + t];
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(d_tokens, seq.data(), seq.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
+  DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(d_tokens, seq.data(), seq.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                     ctx.stream()));
+  ctx.sync();
 }
 }  // namespace
 
@@ -181,7 +186,7 @@ double PixelRNN<T>::forward_backward(const int32_t* images, int64_t B, int64_t P
   check_images(images, B, P, fn);
   DEEPGEN_CHECK(dropout >= 0 && dropout < 1, fn, ": dropout rate ", dropout, " must be in [0, 1)");
   reserve(B, P);
-  upload_sequence(images, B, P, P, m_tokens.data());
+  upload_sequence(m_ctx, images, B, P, P, m_tokens.data());
   const int64_t step = m_store.steps();
   const double loss = forward(B, P, dropout, seed, dropout_stream(step));
   DEEPGEN_CHECK(std::isfinite(loss), "cuda::PixelRNN: the loss is ", loss, " at step ", step + 1,
@@ -209,7 +214,7 @@ double PixelRNN<T>::nll(const int32_t* images, int64_t count, int64_t P, int64_t
   double total = 0;
   for (int64_t first = 0; first < count; first += batch) {
     const int64_t B = std::min(batch, count - first);
-    upload_sequence(images + first * P, B, P, P, m_tokens.data());
+    upload_sequence(m_ctx, images + first * P, B, P, P, m_tokens.data());
     total += forward(B, P, 0, 0, 0) * double(B);
   }
   return total / double(count);
@@ -223,12 +228,11 @@ void PixelRNN<T>::complete(int32_t* images, int64_t B, int64_t P, int64_t keep, 
                 B, ", P = ", P);
   DEEPGEN_CHECK(keep >= 0 && keep <= P, fn, ": keep = ", keep, " pixels, but an image has ", P, "; use 0 <= keep <= ",
                 P);
-  DEEPGEN_CHECK(temperature >= 0 && std::isfinite(temperature), "sampling: temperature ", temperature,
-                " is invalid; use 0 (likeliest colour) or a positive value such as 0.5 or 1.0");
+  check_sampling_temperature(fn, temperature);  // sample_rows' own check, before the loop and any upload
   detail::check_colours(images, B, P, keep, m_K, fn);  // only the shown pixels must be colours
   if (keep == P) return;
   reserve_sampling(B, P);
-  upload_sequence(images, B, P, keep, m_sample_tokens.data());
+  upload_sequence(m_ctx, images, B, P, keep, m_sample_tokens.data());
   const int64_t H = m_H, K = m_K, G = 4 * H;
   const cublasHandle_t h = m_ctx.cublas();
   // State slots: h and c of the current step in slot t % 2, the next in the other.
@@ -252,18 +256,22 @@ void PixelRNN<T>::complete(int32_t* images, int64_t B, int64_t P, int64_t keep, 
                    m_sample_weights.data(), tokens + (t + 1) * B, m_ctx.stream());
   }
   std::vector<int32_t> seq(size_t((P + 1) * B));
+  DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(seq.data(), tokens, seq.size() * sizeof(int32_t), cudaMemcpyDeviceToHost,
+                                     m_ctx.stream()));
   m_ctx.sync();
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(seq.data(), tokens, seq.size() * sizeof(int32_t), cudaMemcpyDeviceToHost));
+  // Every drawn pixel is checked before any is written, so a refusal leaves
+  // `images` as it came.
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = keep; t < P; ++t) {
       const int32_t c = seq[size_t((t + 1) * B + b)];
-      // sample_rows gives −1 where a row has no positive weight, which the
-      // CPU's categorical draw refuses with an error: so does this.
-      DEEPGEN_CHECK(c >= 0 && c < m_K, fn, ": image ", b, ", pixel ", t, " has no colour to draw (every "
-                    "probability is zero or NaN: non-finite weights, or a temperature too small for the "
-                    "float range); check the checkpoint, or use temperature 0 for the likeliest colour");
-      images[b * P + t] = c;
+      // sample_rows gives −1 where the CPU's categorical draw refuses the row
+      // with an error (a NaN or infinite logit, or no positive weight): so does this.
+      DEEPGEN_CHECK(c >= 0 && c < m_K, fn, ": image ", b, ", pixel ", t, " has no colour to draw (a "
+                    "probability is NaN or every one is zero: non-finite weights, or a temperature too small "
+                    "for the float range); check the checkpoint, or use temperature 0 for the likeliest colour");
     }
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = keep; t < P; ++t) images[b * P + t] = seq[size_t((t + 1) * B + b)];
 }
 
 template class PixelRNN<float>;

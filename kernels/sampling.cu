@@ -11,6 +11,14 @@
 // stream + row) makes as its (draw + 1)-th uniform. The sequential sum keeps
 // the CPU's rounding; it costs K steps of one thread, nothing next to the
 // step's GEMM at a palette's K = 167.
+//
+// A row with any NaN or infinite logit, or whose weights are all zero, gets
+// −1: categorical_from_uniform refuses it exactly where the CPU's
+// Philox::categorical throws, and cuda::PixelRNN::complete turns the −1 into
+// an error. (At temperature 0 the row's argmax is returned, −1 only when no
+// logit equals the row's maximum, e.g. all NaN; the CPU's argmax does not look
+// for NaN: see docs/cuda.md.)
+#include <cmath>
 #include <cstdint>
 
 #include "deepgen/cuda/check.hpp"
@@ -26,8 +34,8 @@ namespace {
 using namespace kernels;
 
 template <typename T>
-__global__ void sample_rows_kernel(const T* logits, int64_t K, T inv_temperature, uint64_t seed, uint64_t stream,
-                                   uint64_t draw, T* weights, int32_t* out) {
+__global__ void sample_rows_kernel(const T* logits, int64_t K, bool greedy, T inv_temperature, uint64_t seed,
+                                   uint64_t stream, uint64_t draw, T* weights, int32_t* out) {
   const int64_t row = blockIdx.x;
   const T* z = logits + row * K;
   T* w = weights + row * K;
@@ -36,8 +44,11 @@ __global__ void sample_rows_kernel(const T* logits, int64_t K, T inv_temperature
   for (int64_t k = threadIdx.x; k < K; k += blockDim.x)
     if (z[k] == m && k < first) first = k;
   first = block_reduce<Min>(first);
-  if (inv_temperature == T(0)) {  // temperature 0: the likeliest class
-    if (threadIdx.x == 0) out[row] = int32_t(first);
+  // temperature 0: the likeliest class. (A flag, not inv_temperature == 0:
+  // a huge finite temperature rounds 1/T to 0 in float, which the CPU treats
+  // as a draw from equal weights, and so does this.)
+  if (greedy) {
+    if (threadIdx.x == 0) out[row] = first < K ? int32_t(first) : -1;
     return;
   }
   for (int64_t k = threadIdx.x; k < K; k += blockDim.x) w[k] = detail::exp_((z[k] - m) * inv_temperature);
@@ -52,6 +63,11 @@ __global__ void sample_rows_kernel(const T* logits, int64_t K, T inv_temperature
 
 }  // namespace
 
+void check_sampling_temperature(const char* fn, double temperature) {
+  DEEPGEN_CHECK(temperature >= 0 && std::isfinite(temperature), fn, ": temperature ", temperature,
+                " is invalid; use 0 (likeliest colour) or a positive finite value such as 0.5 or 1.0");
+}
+
 template <typename T>
 void sample_rows(const T* logits, int64_t B, int64_t K, double temperature, uint64_t seed, uint64_t stream,
                  uint64_t draw, T* weights, int32_t* out, cudaStream_t cuda_stream) {
@@ -61,15 +77,17 @@ void sample_rows(const T* logits, int64_t B, int64_t K, double temperature, uint
   check_product(fn, B, K, "B x K");
   DEEPGEN_CHECK(B <= int64_t(0x7fffffff) && K <= int64_t(0x7fffffff), fn, ": B = ", B, " or K = ", K,
                 " exceeds 2^31 - 1; split the call");
-  DEEPGEN_CHECK(temperature >= 0 && temperature < 1e30, fn, ": temperature ", temperature,
-                " is invalid; use 0 (likeliest class) or a positive value such as 0.8 or 1.0");
+  check_sampling_temperature(fn, temperature);
   check_pointer(fn, "logits", logits, "(B, K)");
   check_pointer(fn, "weights", weights, "(B, K) scratch");
   check_pointer(fn, "out", out, "(B) int32");
+  const int threads = THREADS;
+  check_block_size(fn, threads);  // row_max and the first-index search are block_reduce calls
   // The CPU computes 1/T in double and rounds it to T; so does this.
-  const T inv_t = temperature == 0 ? T(0) : T(1 / temperature);
-  sample_rows_kernel<T><<<static_cast<unsigned>(B), THREADS, 0, cuda_stream>>>(logits, K, inv_t, seed, stream, draw,
-                                                                              weights, out);
+  const bool greedy = temperature == 0;
+  const T inv_t = greedy ? T(0) : T(1 / temperature);
+  sample_rows_kernel<T><<<static_cast<unsigned>(B), threads, 0, cuda_stream>>>(logits, K, greedy, inv_t, seed, stream,
+                                                                              draw, weights, out);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 

@@ -437,6 +437,63 @@ TEMPLATE_TEST_CASE("random: categorical frequencies follow the weights", "[rando
   }
 }
 
+// The shared DEEPGEN_HD draw that the GPU's sample_rows makes per row: the
+// weights summed in index order in T, then categorical_from_uniform. The CPU's
+// Philox::categorical checks the same conditions before the same call, so
+// the two refuse the same rows by construction; this shows both halves.
+TEMPLATE_TEST_CASE("random: categorical_from_uniform refuses what Philox::categorical refuses", "[random]", float,
+                   double) {
+  using T = TestType;
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  const T inf = std::numeric_limits<T>::infinity();
+  const T big = std::numeric_limits<T>::max() / T(1.5);  // finite; two of them sum to inf
+  struct Case {
+    const char* name;
+    std::vector<T> w;
+  };
+  const std::vector<Case> cases = {
+      {"partly NaN (the middle weight)", {T(1), nan, T(2)}},
+      {"partly NaN (the last weight)", {T(0.5), T(3), nan}},
+      {"all NaN", {nan, nan, nan}},
+      {"one +inf", {inf, T(1)}},
+      {"one -inf", {T(1), -inf, T(2)}},
+      {"all zero", {T(0), T(0), T(0), T(0)}},
+      {"negative", {T(1), T(-0.5), T(2)}},
+      {"a sum that overflows", {big, big}},
+  };
+  // uniforms spanning (0, 1), including the extremes uniform<T>() can return
+  const std::vector<T> us = {deepgen::philox_uniform_at<T>(1, 2, 0), T(1e-7), T(0.25), T(0.5), T(0.999)};
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const int64_t K = static_cast<int64_t>(c.w.size());
+    T total = T(0);  // as sample_rows' thread 0 sums it
+    for (T x : c.w) total += x;
+    for (T u : us) REQUIRE(deepgen::categorical_from_uniform<T>(c.w.data(), K, total, u) == -1);
+    Philox g(5, 6);
+    REQUIRE_THROWS_AS(g.categorical(c.w.data(), K), deepgen::Error);
+    REQUIRE(g.position() == 0);  // refused before any draw
+  }
+  SECTION("a total passed as NaN, inf or zero is refused even for good weights") {
+    const std::vector<T> w = {T(1), T(2)};
+    for (T total : {nan, inf, T(0), T(-3)}) REQUIRE(deepgen::categorical_from_uniform<T>(w.data(), 2, total, T(0.5)) == -1);
+  }
+  SECTION("finite weights still draw every positive class and never a zero one") {
+    const std::vector<T> w = {T(0), T(1), T(0), T(3)};
+    const T total = w[0] + w[1] + w[2] + w[3];
+    REQUIRE(deepgen::categorical_from_uniform<T>(w.data(), 4, total, T(0.1)) == 1);
+    REQUIRE(deepgen::categorical_from_uniform<T>(w.data(), 4, total, T(0.3)) == 3);
+    REQUIRE(deepgen::categorical_from_uniform<T>(w.data(), 4, total, T(1)) == 3);  // rounding past the end
+  }
+  SECTION("finite_hd") {
+    REQUIRE(deepgen::finite_hd(T(0)));
+    REQUIRE(deepgen::finite_hd(-std::numeric_limits<T>::max()));
+    REQUIRE(deepgen::finite_hd(std::numeric_limits<T>::denorm_min()));
+    REQUIRE_FALSE(deepgen::finite_hd(nan));
+    REQUIRE_FALSE(deepgen::finite_hd(inf));
+    REQUIRE_FALSE(deepgen::finite_hd(-inf));
+  }
+}
+
 TEST_CASE("random: uniform_int stays in [0, n) and is unbiased", "[random]") {
   const int64_t n = GENERATE(int64_t(1), int64_t(2), int64_t(3), int64_t(7), int64_t(65),
                              int64_t(1000), (int64_t(1) << 31) + 1, (int64_t(1) << 32) - 1,

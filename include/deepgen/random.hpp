@@ -224,13 +224,30 @@ DEEPGEN_HD inline T philox_normal_at(uint64_t seed, uint64_t stream, uint64_t n)
   return (n & 1) ? z1 : z0;
 }
 
-/// Index k drawn with probability w[k] / total from one uniform u in (0,1).
-/// The caller guarantees K ≥ 1, w[k] ≥ 0, total = w[0] + … + w[K-1] summed in
-/// this order (in T) and total > 0; Philox::categorical checks all that.
+/// True when x is finite (not NaN, not ±inf), in DEEPGEN_HD code: std::isfinite
+/// is host-only and ::isfinite device-only in some toolchains, while x − x is
+/// 0 exactly for every finite x and NaN for NaN and ±inf.
+template <typename T>
+DEEPGEN_HD inline bool finite_hd(T x) {
+  return x - x == T(0);
+}
+
+/// Index k drawn with probability w[k] / total from one uniform u in (0,1),
+/// or −1, "no class", when the weights admit no draw: any w[k] NaN, infinite
+/// or negative, or a total that is not finite and positive (all zero, all
+/// NaN, or a sum that overflowed). The caller passes K ≥ 1 and total = w[0]
+/// + … + w[K-1] summed in this order (in T). Both devices call this one
+/// function, so the CPU (Philox::categorical, which turns −1 into an error
+/// after naming the bad weight) and the GPU (sample_rows, whose −1 the
+/// PixelRNN turns into an error) refuse the same rows: a NaN weight is never
+/// skipped in favour of a colour drawn from the rest.
 /// Never returns a zero-weight index: where rounding pushes u·total past the
 /// last partial sum, the answer is the last index of positive weight.
 template <typename T>
 DEEPGEN_HD inline int64_t categorical_from_uniform(const T* w, int64_t K, T total, T u) {
+  if (!(total > T(0)) || !finite_hd(total)) return -1;
+  for (int64_t k = 0; k < K; ++k)
+    if (!(w[k] >= T(0)) || !finite_hd(w[k])) return -1;
   const T target = u * total;
   T cum = T(0);
   int64_t last = -1;
@@ -371,7 +388,9 @@ class Philox {
     }
     DEEPGEN_CHECK(total > T(0) && std::isfinite(total), "Philox::categorical: the ", K,
                   " weights sum to ", total, "; at least one weight must be positive and the sum finite");
-    return categorical_from_uniform<T>(probs, K, total, uniform<T>());
+    const int64_t k = categorical_from_uniform<T>(probs, K, total, uniform<T>());
+    DEEPGEN_ASSERT(k >= 0 && k < K);  // the checks above are the ones that make it return -1
+    return k;
   }
 
   /// Reserve the next `count` uniform<T> draws for a kernel and return the

@@ -166,8 +166,19 @@ void relu_bwd(const T* y, const T* dy, T* dx, int64_t n, cudaStream_t stream);
 /// with uniform element `draw` of Philox(seed, stream + b) for row b — what
 /// the CPU's sample_logits (top_k = 0) returns with Philox(seed, stream + b)
 /// at its (draw + 1)-th uniform. weights (B, K) is scratch.
+/// A row the CPU's draw would refuse (a NaN or infinite logit, all weights
+/// zero) gets −1 in out: categorical_from_uniform (random.hpp) is the shared
+/// draw and returns "no class" for it; callers turn −1 into an error.
+/// Throws deepgen::Error for B <= 0, K <= 0, B or K >= 2^31, a temperature
+/// check_sampling_temperature() refuses, or a null pointer.
 template <typename T>
 void sample_rows(const T* logits, int64_t B, int64_t K, double temperature, uint64_t seed, uint64_t stream,
                  uint64_t draw, T* weights, int32_t* out, cudaStream_t cuda_stream);
+
+/// Throws deepgen::Error (naming `fn`) unless temperature is finite and >= 0:
+/// the temperatures sample_rows and the CPU's sample_logits accept. Callers
+/// that sample many steps call it before the first, so a bad temperature
+/// fails before any work rather than in the middle of the loop.
+void check_sampling_temperature(const char* fn, double temperature);
 
 }  // namespace deepgen::cuda
