@@ -21,18 +21,25 @@ namespace {
 
 using namespace kernels;
 
+// The store has no stream of its own: its host copies run on
+// cudaStreamLegacy, named explicitly, which is ordered after the work of
+// every blocking stream (a Context's) whatever --default-stream the program
+// was built with, and are waited for. Checkpoint-time copies: no overlap needed.
+
 template <typename T>
 void copy_to_device(T* dst, const T* host, int64_t n) {
   DEEPGEN_CHECK(host != nullptr, "cuda::ParameterStore: the host pointer is null; pass an array of ", n,
                 " elements");
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(dst, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice));
+  DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(dst, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice, cudaStreamLegacy));
+  DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
 }
 
 template <typename T>
 void copy_to_host(T* host, const T* src, int64_t n) {
   DEEPGEN_CHECK(host != nullptr, "cuda::ParameterStore: the host pointer is null; pass an array of ", n,
                 " elements");
-  DEEPGEN_CUDA_CHECK(cudaMemcpy(host, src, size_t(n) * sizeof(T), cudaMemcpyDeviceToHost));
+  DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(host, src, size_t(n) * sizeof(T), cudaMemcpyDeviceToHost, cudaStreamLegacy));
+  DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
 }
 
 }  // namespace
@@ -58,7 +65,8 @@ ParameterStore<T>::ParameterStore(std::vector<std::string> names, std::vector<st
   m_exp_avg = DeviceBuffer<T>(n);
   m_exp_avg_sq = DeviceBuffer<T>(n);
   for (auto* buf : {&m_params, &m_grads, &m_exp_avg, &m_exp_avg_sq})
-    DEEPGEN_CUDA_CHECK(cudaMemset(buf->data(), 0, buf->bytes()));
+    DEEPGEN_CUDA_CHECK(cudaMemsetAsync(buf->data(), 0, buf->bytes(), cudaStreamLegacy));
+  DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
   T* const ptrs[3] = {m_params.data(), m_exp_avg.data(), m_exp_avg_sq.data()};
   m_adam_ptrs = DeviceBuffer<T*>(3);
   m_adam_ptrs.upload(ptrs, 3);

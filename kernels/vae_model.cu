@@ -141,7 +141,9 @@ void VAE<T>::reserve(int64_t B) {
   for (auto* buf : {&m_mean, &m_logvar, &m_noise, &m_code, &m_dcode, &m_dmean, &m_dlogvar})
     *buf = DeviceBuffer<T>(b * size_t(D));
   m_kl_row = DeviceBuffer<T>(b);
-  m_logits = DeviceBuffer<T>(b * size_t(P * K));
+  // The (B, P·K) logits of the colour-embedding output only: with
+  // colour_dim = 0 the decoder's last layer writes them and this stays empty.
+  m_logits = m_layout.colour_dim > 0 ? DeviceBuffer<T>(b * size_t(P * K)) : DeviceBuffer<T>();
   m_probs = DeviceBuffer<T>(b * size_t(P * K));
   m_row_loss = DeviceBuffer<T>(b * size_t(P));
   m_ones = device_ones<T>(b * size_t(P));
@@ -297,7 +299,7 @@ VAETerms VAE<T>::forward_backward(const int32_t* images, int64_t B, double beta,
   check_images(images, B, fn);
   DEEPGEN_CHECK(beta >= 0 && std::isfinite(beta), fn, ": beta = ", beta, " must be finite and >= 0 (1 gives the ELBO)");
   reserve(B);
-  m_images.upload(images, size_t(B * m_layout.pixels));
+  m_images.upload(images, size_t(B * m_layout.pixels), m_ctx.stream());
   const int64_t step = m_store.steps();
   const VAETerms t = forward(B, seed, noise_stream(step), false);
   const double loss = t.recon + beta * t.kl;
@@ -328,7 +330,7 @@ VAETerms VAE<T>::evaluate(const int32_t* images, int64_t count, int64_t samples,
   std::vector<T> noise;
   for (int64_t first = 0; first < count; first += batch) {
     const int64_t B = std::min(batch, count - first);
-    m_images.upload(images + first * P, size_t(B * P));
+    m_images.upload(images + first * P, size_t(B * P), m_ctx.stream());
     const int64_t draws = m_layout.variational ? samples : 1;
     for (int64_t j = 0; j < draws; ++j) {
       if (m_layout.variational) {  // image i's draw j: elements 0 … D−1 of Philox(seed, j·2³² + i)
@@ -336,7 +338,7 @@ VAETerms VAE<T>::evaluate(const int32_t* images, int64_t count, int64_t samples,
         for (int64_t b = 0; b < B; ++b)
           for (int64_t d = 0; d < D; ++d)
             noise[size_t(b * D + d)] = philox_normal_at<T>(seed, (uint64_t(j) << 32) + uint64_t(first + b), uint64_t(d));
-        m_noise.upload(noise.data(), noise.size());
+        m_noise.upload(noise.data(), noise.size(), m_ctx.stream());
       }
       const VAETerms t = forward(B, 0, 0, true);
       sum.recon += t.recon * double(B) / double(draws);

@@ -19,13 +19,12 @@ namespace deepgen::cuda {
 class Context {
  public:
   /// A new stream and cuBLAS handle on the current device; throws deepgen::CudaError without one.
-  Context() {
+  /// Delegates to the empty constructor first, so the object is constructed
+  /// before anything is created: if a later call throws (cublasCreate, or
+  /// cublasSetStream), the destructor runs and releases what exists.
+  Context() : Context(Empty{}) {
     DEEPGEN_CUDA_CHECK(cudaStreamCreate(&m_stream));
-    const cublasStatus_t status = cublasCreate(&m_cublas);
-    if (status != CUBLAS_STATUS_SUCCESS) {
-      cudaStreamDestroy(m_stream);
-      DEEPGEN_CUBLAS_CHECK(status);
-    }
+    DEEPGEN_CUBLAS_CHECK(cublasCreate(&m_cublas));
     DEEPGEN_CUBLAS_CHECK(cublasSetStream(m_cublas, m_stream));
   }
   Context(const Context&) = delete;
@@ -52,6 +51,8 @@ class Context {
   void sync() const { DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
 
  private:
+  struct Empty {};
+  explicit Context(Empty) noexcept {}  // holds nothing; see Context()
   void release() noexcept {  // never throws: a failure is reported, as DeviceBuffer does
     if (m_cublas && cublasDestroy(m_cublas) != CUBLAS_STATUS_SUCCESS)
       std::fprintf(stderr, "deepgen: cublasDestroy failed\n");

@@ -10,9 +10,17 @@
 // Allocations are meant to be made once and reused (workspaces): cudaMalloc
 // synchronises the device and costs far more than a kernel step.
 //
-// upload()/download() are synchronous cudaMemcpy calls: they wait for earlier
-// work on the legacy default stream (and on streams that synchronise with it).
-// Work queued on a cudaStreamNonBlocking stream must be synchronised first.
+// upload()/download() are synchronous: the copy is queued on a stream and
+// waited for, so the host array may be reused (or read) when they return. With
+// a stream argument (a cuda::Context's), the copy runs in order with that
+// stream's kernels: the models copy this way. Without one the copy runs on
+// cudaStreamLegacy, named explicitly, which waits for earlier work on every
+// blocking stream (cudaStreamCreate's kind, a Context's) even in a program
+// built with --default-stream per-thread, where a plain cudaMemcpy would run
+// on the per-thread stream and race the kernels. Work queued on a
+// cudaStreamNonBlocking stream must be synchronised first, or passed as the
+// stream. Neither overlaps copies with compute; none of deepgen's copies is
+// large or frequent enough to need it (docs/cuda.md).
 //
 // Plain C++: this header compiles with g++ as well as nvcc.
 #pragma once
@@ -82,22 +90,27 @@ class DeviceBuffer {
   /// True when the buffer holds no element.
   bool empty() const { return m_size == 0; }
 
-  /// Copy n elements from host memory `h_src` into elements [0, n) of this buffer.
-  void upload(const T* h_src, std::size_t n) {
+  /// Copy n elements from host memory `h_src` into elements [0, n) of this
+  /// buffer, in order with `stream`'s work (default: the legacy default
+  /// stream), and wait for the copy.
+  void upload(const T* h_src, std::size_t n, cudaStream_t stream = cudaStreamLegacy) {
     check_count("upload", n);
     if (n == 0) return;
     DEEPGEN_CHECK(h_src != nullptr, "DeviceBuffer::upload: the host source pointer is null but n = ",
                   n, "; pass a host array of at least n elements");
-    DEEPGEN_CUDA_CHECK(cudaMemcpy(m_data, h_src, n * sizeof(T), cudaMemcpyHostToDevice));
+    DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(m_data, h_src, n * sizeof(T), cudaMemcpyHostToDevice, stream));
+    DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(stream));  // h_src may be pinned: keep it until the copy is done
   }
 
-  /// Copy elements [0, n) of this buffer into host memory `h_dst`.
-  void download(T* h_dst, std::size_t n) const {
+  /// Copy elements [0, n) of this buffer into host memory `h_dst`, in order
+  /// with `stream`'s work (default: the legacy default stream), and wait.
+  void download(T* h_dst, std::size_t n, cudaStream_t stream = cudaStreamLegacy) const {
     check_count("download", n);
     if (n == 0) return;
     DEEPGEN_CHECK(h_dst != nullptr, "DeviceBuffer::download: the host destination pointer is null "
                   "but n = ", n, "; pass a host array of at least n elements");
-    DEEPGEN_CUDA_CHECK(cudaMemcpy(h_dst, m_data, n * sizeof(T), cudaMemcpyDeviceToHost));
+    DEEPGEN_CUDA_CHECK(cudaMemcpyAsync(h_dst, m_data, n * sizeof(T), cudaMemcpyDeviceToHost, stream));
+    DEEPGEN_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
 
  private:

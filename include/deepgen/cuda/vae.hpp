@@ -127,7 +127,7 @@ class VAE {
   std::vector<DeviceBuffer<T>> m_dec_z, m_dec_r;         // the same for the decoder
   DeviceBuffer<T> m_mean, m_logvar, m_noise, m_code;     // (B, D)
   DeviceBuffer<T> m_kl_row;                              // (B)
-  DeviceBuffer<T> m_logits, m_probs, m_row_loss, m_ones; // (B·P, K), (B·P, K), (B·P), (B·P)
+  DeviceBuffer<T> m_logits, m_probs, m_row_loss, m_ones; // (B·P, K) (empty if colour_dim = 0), (B·P, K), (B·P), (B·P)
   DeviceBuffer<T> m_grad_a, m_grad_b;                    // (B, widest layer output): backward's ping-pong
   DeviceBuffer<T> m_dcode, m_dmean, m_dlogvar;           // (B, D)
   DeviceBuffer<T> m_denc;                                // (B, encoder outputs)
