@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -77,8 +78,10 @@ TEMPLATE_TEST_CASE("softmax_xent_fwd/bwd match the double CPU reference", "[cuda
     } else {
       require_close("row_loss", loss, ref_loss);
     }
+    // At K = 1 every probability is exactly 1 and every dlogit exactly 0: a
+    // zero reference, which require_close passes only for exact zeros.
     const auto dz = d_dz.fetch("dlogits");
-    if (K > 1) require_close("dlogits", dz, ref_dz);
+    require_close("dlogits", dz, ref_dz);
     if (N > 1)
       for (int64_t k = 0; k < K; ++k) REQUIRE(dz[size_t(K + k)] == T(0));  // the ignored row
   }
@@ -195,6 +198,19 @@ TEMPLATE_TEST_CASE("reparam_kl_fwd/bwd match the CPU math and the CPU's Philox n
     require_close("kl_row", d_kl.fetch("kl_row"), ref_kl);
     require_close("dmean", d_dm.fetch("dmean"), ref_dm);
     require_close("dlogvar", d_ds.fetch("dlogvar"), ref_ds);
+
+    // Without dcode (no gradient through the code): the KL terms alone.
+    Output<T> d_dm_kl(B * D), d_ds_kl(B * D);
+    deepgen::cuda::reparam_kl_bwd<T>(d_m.data(), d_s.data(), d_e.data(), nullptr, dkl, d_dm_kl.data(), d_ds_kl.data(),
+                                     B, D, stream.get());
+    stream.sync();
+    std::vector<double> ref_dm_kl(B * D), ref_ds_kl(B * D);
+    for (int64_t i = 0; i < B * D; ++i) {
+      ref_dm_kl[i] = double(dkl) * double(h_m[i]);
+      ref_ds_kl[i] = double(dkl) * deepgen::detail::kl_dlogvar(double(h_s[i]));
+    }
+    require_close("dmean without dcode", d_dm_kl.fetch("dmean"), ref_dm_kl);
+    require_close("dlogvar without dcode", d_ds_kl.fetch("dlogvar"), ref_ds_kl);
   }
 }
 
@@ -205,9 +221,11 @@ TEMPLATE_TEST_CASE("sample_rows draws what the CPU's sample_logits draws", "[cud
   if (gpu_missing()) return;
   const int64_t B = 500;
   const int64_t K = GENERATE(as<int64_t>{}, 1, 167, 1000);
-  const double temperature = GENERATE(0.0, 0.5, 1.0);
+  // 1e35: 1/T rounds to ~1e-35 in float, every weight to exactly 1 (on the
+  // CPU too): a draw from equal weights, not the temperature-0 argmax.
+  const double temperature = GENERATE(0.0, 0.5, 1.0, 1e35);
   DYNAMIC_SECTION("K=" << K << " temperature=" << temperature) {
-    auto rng = make_rng(14, K, int64_t(temperature * 10));
+    auto rng = make_rng(14, K, temperature < 100 ? int64_t(temperature * 10) : 99);
     const auto h_z = uniform<T>(rng, B * K, -4, 4);
     const auto d_z = to_device(h_z);
     Output<int32_t> d_out(B);
@@ -235,6 +253,109 @@ TEMPLATE_TEST_CASE("sample_rows draws what the CPU's sample_logits draws", "[cud
     INFO(differ << " of " << B << " rows differ from the CPU's draw");
     REQUIRE(differ <= (std::is_same<T, float>::value && temperature > 0 ? 1 : 0));
   }
+}
+
+TEMPLATE_TEST_CASE("sample_rows refuses the rows the CPU's draw refuses (NaN, inf) and draws the rest alike",
+                   "[cuda][sampling]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t K = 167;
+  const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+  const double temperature = GENERATE(0.5, 1.0);
+  DYNAMIC_SECTION("temperature=" << temperature) {
+    // One row per case; the CPU's sample_logits either throws (want −1) or
+    // draws, and the GPU must answer the same.
+    const std::vector<std::pair<const char*, std::vector<std::pair<int64_t, T>>>> rows = {
+        {"finite", {}},
+        {"one NaN logit", {{40, nan}}},
+        {"the last logit NaN", {{K - 1, nan}}},
+        {"the first logit NaN", {{0, nan}}},
+        {"all NaN", {}},  // filled below
+        {"one +inf logit", {{7, inf}}},
+        {"one -inf logit (weight 0: still a draw)", {{9, -inf}}},
+    };
+    const int64_t B = int64_t(rows.size());
+    auto rng = make_rng(16, K, int64_t(temperature * 10));
+    auto h_z = uniform<T>(rng, size_t(B * K), -4, 4);
+    for (int64_t b = 0; b < B; ++b)
+      for (const auto& [k, v] : rows[size_t(b)].second) h_z[size_t(b * K + k)] = v;
+    for (int64_t k = 0; k < K; ++k) h_z[size_t(4 * K + k)] = nan;
+    const auto d_z = to_device(h_z);
+    Output<int32_t> d_out{size_t(B)};
+    Output<T> d_w(size_t(B * K));
+    const uint64_t seed = 21, stream0 = 7, draw = 2;
+    Stream stream;
+    deepgen::cuda::sample_rows<T>(d_z.data(), B, K, temperature, seed, stream0, draw, d_w.data(), d_out.data(),
+                                  stream.get());
+    stream.sync();
+    const auto out = d_out.fetch("out");
+    std::vector<T> scratch;
+    for (int64_t b = 0; b < B; ++b) {
+      INFO("row " << b << ": " << rows[size_t(b)].first << ", GPU drew " << out[size_t(b)]);
+      deepgen::Philox cpu(seed, stream0 + uint64_t(b));
+      for (uint64_t i = 0; i < draw; ++i) cpu.uniform<T>();
+      deepgen::SamplingOptions s;
+      s.temperature = temperature;
+      int32_t want = -1;
+      try {
+        want = deepgen::sample_logits(h_z.data() + b * K, K, s, cpu, scratch);
+      } catch (const deepgen::Error&) {
+        want = -1;  // the CPU refuses this row
+      }
+      CHECK(out[size_t(b)] == want);
+    }
+    CHECK(out[0] >= 0);  // the finite row and the -inf row draw; the rest are refused
+    CHECK(out[1] == -1);
+    CHECK(out[6] >= 0);
+    CHECK(out[6] != 9);
+  }
+}
+
+TEMPLATE_TEST_CASE("onehot_linear: a colour outside [0, K) makes its image's outputs NaN and adds no gradient",
+                   "[cuda][vae]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = 4, P = 37, K = 5, H = 9;
+  auto rng = make_rng(17, B * P, K * H);
+  std::uniform_int_distribution<int32_t> colour(0, int32_t(K - 1));
+  std::vector<int32_t> images(size_t(B * P));
+  for (auto& c : images) c = colour(rng);
+  images[size_t(1 * P + 4)] = int32_t(K);  // image 1: one past the palette
+  images[size_t(3 * P + 36)] = -1;         // image 3: negative
+  const std::vector<T> w = uniform<T>(rng, size_t(H * P * K), -1, 1), bias = uniform<T>(rng, size_t(H), -1, 1);
+  const std::vector<T> dy = uniform<T>(rng, size_t(B * H), -1, 1);
+  const std::vector<T> dw0 = uniform<T>(rng, size_t(H * P * K), -1, 1);
+  std::vector<double> y_ref(size_t(B * H)), dw_ref(dw0.begin(), dw0.end());
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      double acc = double(bias[size_t(h)]);
+      for (int64_t p = 0; p < P; ++p) {
+        const int32_t k = images[size_t(b * P + p)];
+        if (k < 0 || k >= K) continue;  // the reference skips it; the kernel's y is NaN, its gradient nothing
+        const size_t col = size_t(h * P * K + p * K + k);
+        acc += double(w[col]);
+        dw_ref[col] += double(dy[size_t(b * H + h)]);
+      }
+      y_ref[size_t(b * H + h)] = acc;
+    }
+  Stream stream;
+  const auto d_images = to_device(images);
+  const auto d_w = to_device(w), d_bias = to_device(bias), d_dy = to_device(dy);
+  Output<T> y(size_t(B * H)), dw(dw0);
+  deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H, stream.get());
+  deepgen::cuda::onehot_linear_bwd<T>(d_images.data(), d_dy.data(), dw.data(), B, P, K, H, stream.get());
+  stream.sync();
+  const std::vector<T> got = y.fetch("y");
+  for (int64_t b = 0; b < B; ++b) {
+    INFO("image " << b);
+    const std::vector<T> row(got.begin() + b * H, got.begin() + (b + 1) * H);
+    if (b == 1 || b == 3) {
+      CHECK(std::all_of(row.begin(), row.end(), [](T v) { return std::isnan(v); }));
+    } else {
+      require_close("y", row, std::vector<double>(y_ref.begin() + b * H, y_ref.begin() + (b + 1) * H));
+    }
+  }
+  require_close("dweight", dw.fetch("dweight"), dw_ref);
 }
 
 // ---- argument checks (no device needed) ----------------------------------------------------

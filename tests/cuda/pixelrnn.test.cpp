@@ -235,6 +235,42 @@ TEST_CASE("cuda::PixelRNN: bad images and options are refused before any work", 
   CHECK_THROWS_WITH(gpu.complete(images.data(), B, P, 2, -1.0, 0), Catch::Contains("temperature -1 is invalid"));
 }
 
+TEST_CASE("cuda::PixelRNN::complete: one NaN output bias is refused as on the CPU; a bad temperature before any work",
+          "[cuda][pixelrnn][sampling]") {
+  if (gpu_missing()) return;
+  std::mt19937 rng = make_rng(36, 0, 0);
+  const std::vector<int32_t> images = random_images(rng, B, P);
+  Philox init(rng());
+  models::PixelRNN<float> model(K, H, init);
+  // One NaN among the K output biases: every row's logits are partly NaN.
+  for (auto& [name, p] : model.named_parameters())
+    if (name == "fc.bias") {
+      Var<float> q = p;
+      q.value()[3] = NAN;
+    }
+  cuda::PixelRNN<float> gpu = models::to_device(model);
+  for (double temperature : {1.0, 0.5}) {
+    INFO("temperature " << temperature);
+    CHECK_THROWS_WITH(model.complete(as_tensor(images, B, P), 2, {temperature, 0}, 3), Catch::Contains("is nan"));
+    std::vector<int32_t> got = images;
+    CHECK_THROWS_WITH(gpu.complete(got.data(), B, P, 2, temperature, 3), Catch::Contains("has no colour to draw"));
+    CHECK(got == images);  // nothing written before the refusal
+  }
+  // A temperature sample_rows would refuse fails before the first step: no
+  // pixel written, the workspaces not even reserved.
+  std::vector<int32_t> got = images;
+  cuda::PixelRNN<float> fresh = models::to_device(models::PixelRNN<float>(K, H, init));
+  for (double bad : {double(INFINITY), double(NAN), -0.5}) {
+    INFO("temperature " << bad);
+    CHECK_THROWS_WITH(fresh.complete(got.data(), B, P, 2, bad, 3),
+                      Catch::Contains("cuda::PixelRNN::complete: temperature") && Catch::Contains("is invalid"));
+  }
+  CHECK(got == images);
+  // A huge finite temperature the CPU accepts is accepted (equal weights), not rejected mid-loop.
+  CHECK_NOTHROW(fresh.complete(got.data(), B, P, 2, 1e35, 3));
+  for (int32_t c : got) CHECK((c >= 0 && c < K));
+}
+
 TEST_CASE("cuda::PixelRNN: training on the GPU follows the CPU's, step by step and to a similar NLL",
           "[cuda][pixelrnn][training]") {
   if (gpu_missing()) return;

@@ -161,6 +161,54 @@ TEST_CASE("cuda::VAE: evaluate equals the CPU model's, noise streams included", 
   CHECK(std::abs(got.kl - want.kl) <= 1e-11 * want.kl);  // 0 for the AE on both
 }
 
+TEMPLATE_TEST_CASE("cuda::VAE<T>::evaluate equals the double reference fed the T noise", "[cuda][vae_model]", float,
+                   double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  const int64_t colour_dim = GENERATE(0, 4);
+  const auto mode = GENERATE(models::VAEMode::vae, models::VAEMode::ae);
+  INFO("colour_dim " << colour_dim << ", " << models::to_string(mode));
+  std::mt19937 rng = make_rng(43, colour_dim, int64_t(mode == models::VAEMode::vae));
+  const int64_t count = 7, samples = 2, batch = 3;  // batches of 3: 3 + 3 + 1
+  const uint64_t seed = 9;
+  const std::vector<int32_t> images = random_images(rng, count);
+  Philox init(rng());
+  models::VAE<T> model(small_config(colour_dim, mode), init);
+  randomise_pixel_bias(model, rng);
+  cuda::VAE<T> gpu = models::to_device(model);
+  const cuda::VAETerms got = gpu.evaluate(images.data(), count, samples, seed, batch);
+
+  // The reference: the double model with the same weights, on image i's draw
+  // j = normal<T> elements of Philox(seed, j·2³² + i) widened (float and
+  // double normals differ, so the double model is handed the T draws).
+  const models::VAE<double> ref = in_double(model);
+  Tensor<int32_t> all(Shape{count, P});
+  std::copy(images.begin(), images.end(), all.data());
+  const int64_t D = ref.latent(), draws = ref.variational() ? samples : 1;
+  double recon = 0, kl = 0;
+  for (int64_t j = 0; j < draws; ++j) {
+    Tensor<double> noise;
+    if (ref.variational()) {
+      noise = Tensor<double>(Shape{count, D});
+      for (int64_t i = 0; i < count; ++i) {
+        Philox r(seed, (uint64_t(j) << 32) + uint64_t(i));
+        for (int64_t d = 0; d < D; ++d) noise.at(i, d) = double(r.normal<T>());
+      }
+    }
+    const models::ELBOTerms<double> t = ref.loss(all, noise);
+    recon += t.recon.value()[0] / double(draws);
+    kl += t.kl.defined() ? t.kl.value()[0] / double(draws) : 0.0;
+  }
+  INFO("recon " << got.recon << " vs " << recon << ", kl " << got.kl << " vs " << kl);
+  CHECK(std::isfinite(got.recon));
+  CHECK(std::isfinite(got.kl));
+  CHECK(std::abs(got.recon - recon) <= step_tolerance<T>() * recon);
+  if (ref.variational())
+    CHECK(std::abs(got.kl - kl) <= step_tolerance<T>() * kl + 1e-12);
+  else
+    CHECK(got.kl == 0);
+}
+
 TEST_CASE("cuda::VAE: bad images and a NaN weight are refused before any update", "[cuda][vae_model]") {
   if (gpu_missing()) return;
   Philox init(1);
