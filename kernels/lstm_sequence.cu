@@ -19,16 +19,6 @@ namespace {
 
 using namespace kernels;
 
-void check_sizes(const char* fn, int64_t B, int64_t steps, int64_t H, int64_t I) {
-  check_positive(fn, "B", B, "the batch size");
-  check_positive(fn, "steps", steps, "the sequence length T");
-  check_positive(fn, "H", H, "the hidden size");
-  check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
-  check_product(fn, steps + 1, B * 4 * H, "(T + 1) x B x 4H");
-  DEEPGEN_CHECK(steps * B <= 0x7fffffff && 4 * H <= 0x7fffffff && I <= 0x7fffffff, fn, ": T·B = ", steps * B,
-                ", 4H = ", 4 * H, ", I = ", I, " must each fit cuBLAS's int sizes");
-}
-
 }  // namespace
 
 template <typename T>
@@ -36,7 +26,7 @@ void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, con
                                   const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,
                                   int64_t H, int64_t I, T* act, T* hs, T* cs) {
   const char* fn = "lstm_sequence_forward_onehot";
-  check_sizes(fn, B, steps, H, I);
+  check_sequence_sizes(fn, B, steps, H, I);
   check_pointer(fn, "tokens", tokens, "(T, B) int32, time-major");
   check_pointer(fn, "weight_hh", weight_hh, "(4H, H)");
   check_pointer(fn, "act", act, "(T, B, 4H)");
@@ -65,7 +55,7 @@ void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, co
                                    int64_t steps, int64_t H, int64_t I, const T* ones, T* dpre, T* work,
                                    T* dweight_ih, T* dweight_hh, T* db_ih, T* db_hh, T* dh0, T* dc0) {
   const char* fn = "lstm_sequence_backward_onehot";
-  check_sizes(fn, B, steps, H, I);
+  check_sequence_sizes(fn, B, steps, H, I);
   for (const auto& [name, ptr] : {std::pair<const char*, const void*>{"tokens", tokens}, {"weight_hh", weight_hh},
                                   {"act", act}, {"hs", hs}, {"cs", cs}, {"dy", dy}, {"ones", ones}, {"dpre", dpre},
                                   {"work", work}, {"dweight_ih", dweight_ih}, {"dweight_hh", dweight_hh},

@@ -78,7 +78,9 @@ void softmax_xent_fwd(const T* logits, const int32_t* targets, T* probs, T* row_
   check_pointer(fn, "targets", targets, "(N) int32");
   check_pointer(fn, "probs", probs, "(N, K)");
   check_pointer(fn, "row_loss", row_loss, "(N)");
-  softmax_xent_fwd_kernel<T><<<static_cast<unsigned>(N), THREADS, 0, stream>>>(logits, targets, probs, row_loss, K,
+  const int threads = THREADS;
+  check_block_size(fn, threads);  // the row's max and sum are block_reduce calls
+  softmax_xent_fwd_kernel<T><<<static_cast<unsigned>(N), threads, 0, stream>>>(logits, targets, probs, row_loss, K,
                                                                              ignore_index);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }

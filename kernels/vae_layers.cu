@@ -90,7 +90,9 @@ void onehot_linear_fwd(const int32_t* images, const T* weight, const T* bias, T*
   check_onehot(fn, images, B, P, K, H);
   check_pointer(fn, "weight", weight, "(H, P·K)");
   check_pointer(fn, "y", y, "(B, H)");
-  onehot_linear_fwd_kernel<T><<<static_cast<unsigned>(H), THREADS, 0, stream>>>(images, weight, bias, y, B, P, K, H);
+  const int threads = THREADS;
+  check_block_size(fn, threads);  // a warp per image, full-warp shuffles: whole warps, at least one
+  onehot_linear_fwd_kernel<T><<<static_cast<unsigned>(H), threads, 0, stream>>>(images, weight, bias, y, B, P, K, H);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 
