@@ -224,8 +224,8 @@ DEEPGEN_HD inline T philox_normal_at(uint64_t seed, uint64_t stream, uint64_t n)
   return (n & 1) ? z1 : z0;
 }
 
-/// True when x is finite (not NaN, not ±inf), in DEEPGEN_HD code: std::isfinite
-/// is host-only and ::isfinite device-only in some toolchains, while x − x is
+/// True when x is finite (not NaN, not ±inf), in DEEPGEN_HD code: std\::isfinite
+/// is host-only and the global isfinite device-only in some toolchains, while x − x is
 /// 0 exactly for every finite x and NaN for NaN and ±inf.
 template <typename T>
 DEEPGEN_HD inline bool finite_hd(T x) {

@@ -118,4 +118,24 @@ else
   fail "resume after kill (killed after $done_before epochs):"; diff <(strip "$WORK/straight.out") <(strip "$WORK/resumed.out")
 fi
 
+# ---- Ctrl-C mid-epoch: the step finishes, the checkpoint is saved, exit 130; resume matches ----------
+"$BIN" train "${LONG[@]}" --out "$WORK/sigint" >"$WORK/sigint.out" 2>"$WORK/sigint.err" &
+pid=$!
+while [ "$(grep -c '^epoch=' "$WORK/sigint.out" 2>/dev/null)" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
+sleep 0.2
+kill -INT $pid 2>/dev/null
+wait $pid
+rc=$?
+lines_before=$(grep -c '^epoch=' "$WORK/sigint.out")
+if [ $rc -eq 130 ] && grep -q "interrupted by SIGINT" "$WORK/sigint.err" && grep -q -- "--resume" "$WORK/sigint.err"; then
+  pass "SIGINT: exit 130 with a message"; else fail "SIGINT: exit $rc, stderr: $(cat "$WORK/sigint.err")"; fi
+"$BIN" train "${LONG[@]}" --out "$WORK/sigint" --resume >"$WORK/sigint2.out" 2>/dev/null
+if [ "$lines_before" -ge 1 ] && [ "$lines_before" -lt 4 ] &&
+   diff <(strip "$WORK/straight.out" | grep '^epoch=' | tail -n +$((lines_before + 1))) \
+        <(strip "$WORK/sigint2.out" | grep '^epoch=') >/dev/null; then
+  pass "SIGINT after $lines_before epoch(s), resumed: next epochs match the uninterrupted run"
+else
+  fail "resume after SIGINT:"; diff <(strip "$WORK/straight.out") <(strip "$WORK/sigint2.out")
+fi
+
 finish

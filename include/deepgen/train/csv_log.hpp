@@ -29,8 +29,8 @@ inline std::vector<std::string> split_cells(const std::string& line, char sep = 
 
 /// A CSV file read whole: its header and its rows, each as many cells as the header.
 struct CsvTable {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;             ///< the column names
+  std::vector<std::vector<std::string>> rows;  ///< the cells of each row after the header
 
   /// The index of column `name`, or -1.
   long column(const std::string& name) const {

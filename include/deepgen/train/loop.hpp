@@ -122,7 +122,8 @@ struct Result {
   int64_t step = 0;                        ///< steps in all
   double best = std::numeric_limits<double>::infinity();  ///< best `monitor` value
   double best_epoch = -1;                  ///< epochs done when it was reached
-  std::string checkpoint, best_checkpoint; ///< the files written
+  std::string checkpoint;                  ///< model.safetensors, the latest state (for --resume)
+  std::string best_checkpoint;             ///< best.safetensors (empty without a monitor)
 
   /// The process exit status a program should return: 0, or 128 + the signal when interrupted.
   int exit_code() const { return outcome == Outcome::interrupted ? 128 + signal : 0; }

@@ -31,8 +31,8 @@ struct ProgressState {
   long long batches = 0;      ///< batches in this epoch
   double loss = 0;            ///< of the last step
   std::string detail;         ///< what the model adds, e.g. "recon 140.2  kl 9.1"
-  double items_per_second = 0;
-  const char* unit = "items";
+  double items_per_second = 0;  ///< speed over this epoch's steps so far
+  const char* unit = "items";   ///< what items_per_second counts: images, px, sentences
   double eta_seconds = 0;     ///< to the end of the epoch
 };
 
