@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end checks of the small tutorial programs (examples/complete_pokemon,
-# examples/walk_latent) on tiny generated data and tiny checkpoints trained by
+# examples/walk_latent, examples/train_vae) on tiny generated data and tiny checkpoints trained by
 # the full programs: each writes a valid PNG, and bad input (a missing or
 # wrong file, a bad argument) gives "error: …" and exit status 1, never a crash.
-# Usage: small_examples.sh COMPLETE WALK PIXELRNN_POKEMON VAE_POKEMON WORKDIR
+# Usage: small_examples.sh COMPLETE WALK PIXELRNN_POKEMON VAE_POKEMON TRAIN_VAE WORKDIR
 set -uo pipefail
 COMPLETE=$1
 WALK=$2
 PIXELRNN=$3
 VAE=$4
-WORK=$5
+TRAIN_VAE=$5
+WORK=$6
 rm -rf "$WORK" && mkdir -p "$WORK"
 export OMP_NUM_THREADS=2
 source "$(dirname "$0")/lib.sh"
@@ -63,5 +64,15 @@ expect_error "walk_latent: a dimension the code lacks" "must be two different on
 expect_error "walk_latent: a dimension that is no number" "'x' is not a dimension" \
   "$WALK" "$D" "$VM" "$WORK/x.png" 0 x
 [ -e "$WORK/x.png" ] && fail "a failed walk left x.png" || pass "a failed walk writes no PNG"
+
+# ---- train_vae: the training loop from a user's side -------------------------------------------
+if "$TRAIN_VAE" "$D" "$WORK/tv" 2 >"$WORK/tv.out" 2>&1 && [ "$(grep -c '^epoch=' "$WORK/tv.out")" -eq 2 ] &&
+   [ -s "$WORK/tv/best.safetensors" ] && [ "$(wc -l <"$WORK/tv/train_log.csv")" -eq 3 ]; then
+  pass "train_vae: two epochs, best.safetensors, a log of two rows"; else fail "train_vae: $(cat "$WORK/tv.out")"; fi
+# Run again with a larger budget: it resumes at epoch 3 instead of starting over.
+if "$TRAIN_VAE" "$D" "$WORK/tv" 3 >"$WORK/tv2.out" 2>&1 && grep -q "resuming .* at epoch 3" "$WORK/tv2.out" &&
+   [ "$(grep -c '^epoch=' "$WORK/tv2.out")" -eq 1 ] && grep -q '^epoch=3.00 ' "$WORK/tv2.out"; then
+  pass "train_vae: a second run resumes"; else fail "train_vae resume: $(cat "$WORK/tv2.out")"; fi
+expect_error "train_vae: no data" "error: " "$TRAIN_VAE" "$WORK/nothing" "$WORK/tv3"
 
 finish
