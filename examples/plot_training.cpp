@@ -7,12 +7,11 @@
 // horizontal reference (e.g. a baseline's NLL) as a flat series.
 #include <deepgen/io/png.hpp>
 
-#include "progress.hpp"
+#include <deepgen/train/csv_log.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <fstream>
 
 using namespace deepgen;
 
@@ -21,24 +20,13 @@ io::Series read_series(const std::string& spec, const std::string& x, const std:
   const auto eq = spec.find('=');
   const std::string path = spec.substr(0, eq);
   io::Series s{eq == std::string::npos ? path : spec.substr(eq + 1), {}};
-  std::ifstream f(path);
-  DEEPGEN_CHECK(f, "cannot open ", path);
-  std::string line;
-  DEEPGEN_CHECK(std::getline(f, line), path, ": empty file; expected a CSV header line");
-  const auto header = split(line, ',');
-  auto column = [&](const std::string& name) {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return i;
-    DEEPGEN_CHECK(false, path, ": no column '", name, "' in header '", line, "'");
-    return size_t(0);
-  };
-  const size_t cx = column(x), cy = column(y);
-  for (int n = 2; std::getline(f, line); ++n) {
-    const auto cells = split(line, ',');
-    DEEPGEN_CHECK(cells.size() == header.size(), path, ":", n, ": ", cells.size(), " cells but the header has ",
-                  header.size());
-    s.points.emplace_back(std::stod(cells[cx]), std::stod(cells[cy]));
-  }
+  const train::CsvTable log = train::read_csv(path);
+  const long cx = log.column(x), cy = log.column(y);
+  std::string columns;
+  for (const std::string& h : log.header) columns += (columns.empty() ? "" : ", ") + h;
+  for (const std::string& name : {x, y})
+    DEEPGEN_CHECK(log.column(name) >= 0, path, ": no column '", name, "'; its columns are ", columns);
+  for (const auto& row : log.rows) s.points.emplace_back(std::stod(row[size_t(cx)]), std::stod(row[size_t(cy)]));
   return s;
 }
 }  // namespace
