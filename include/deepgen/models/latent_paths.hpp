@@ -2,13 +2,19 @@
 // straight line between two codes, and sweeps of one or two dimensions
 // around a fixed point. Any model with a D-dimensional code uses them (the
 // image VAE's walks, the sentence VAE's interpolation); they only build the
-// (N, D) batch of codes, so the model decodes it in one call.
+// (N, D) batch of codes, so the model decodes it in one call. Also the text
+// forms that choose them on a command line: "I,J" and "zero" | "test:K".
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../error.hpp"
 #include "../tensor.hpp"
+#include "option_text.hpp"
 
 namespace deepgen::models {
 
@@ -64,6 +70,38 @@ inline Tensor<float> sweep_each_dimension(const Tensor<float>& centre, int64_t g
       codes.at(d * grid + i, d) = sweep_value(i, grid, range);
     }
   return codes;
+}
+
+/// "dim 0", "dim 1", …: the row labels of sweep_each_dimension's grid of a D-dimensional code.
+inline std::vector<std::string> dimension_labels(int64_t D) {
+  std::vector<std::string> labels;
+  for (int64_t d = 0; d < D; ++d) labels.push_back("dim " + std::to_string(d));
+  return labels;
+}
+
+/// "I,J" → {I, J}: two different dimensions of a D-dimensional code, in [0, D).
+/// Throws, naming `option` and showing a valid form, on anything else.
+inline std::pair<int64_t, int64_t> parse_dims(const std::string& text, int64_t D, const char* option = "--dims") {
+  const auto items = split_commas(text);
+  DEEPGEN_CHECK(items.size() == 2, option, " '", text, "': give two dimensions separated by a comma, such as 0,1");
+  long long d[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    DEEPGEN_CHECK(parse_integer(items[size_t(k)], d[k]), option, " '", text, "': '", items[size_t(k)],
+                  "' is not a number; give two dimensions such as 0,1");
+    DEEPGEN_CHECK(d[k] >= 0 && d[k] < D, option, " '", text, "': dimension ", d[k], " does not exist; the code has ",
+                  D, " dimensions, 0 … ", D - 1);
+  }
+  DEEPGEN_CHECK(d[0] != d[1], option, " '", text, "': the two dimensions must differ");
+  return {d[0], d[1]};
+}
+
+/// The fixed point of a walk: "zero" (the prior's centre) → nullopt, "test:K" → K
+/// (any integer: the caller checks it against its images). Throws, naming `option`, on anything else.
+inline std::optional<long long> parse_base(const std::string& text, const char* option = "--base") {
+  long long k = 0;
+  if (text.rfind("test:", 0) == 0 && parse_integer(text.substr(5), k)) return k;
+  DEEPGEN_CHECK(text == "zero", option, " '", text, "': expected zero or test:K, e.g. test:3");
+  return std::nullopt;
 }
 
 }  // namespace deepgen::models
