@@ -245,6 +245,28 @@ class Vocabulary {
   std::unordered_map<std::string, int32_t> m_ids;
 };
 
+/// Every sentence as ids (Vocabulary::encode), in order.
+inline std::vector<TokenIds> encode_all(const Vocabulary& vocab, const std::vector<Sentence>& sentences) {
+  std::vector<TokenIds> out;
+  out.reserve(sentences.size());
+  for (const auto& s : sentences) out.push_back(vocab.encode(s));
+  return out;
+}
+
+/// The number of words of the longest of `sentences` (0 for none).
+inline int64_t longest_sentence(const std::vector<TokenIds>& sentences) {
+  int64_t n = 0;
+  for (const auto& s : sentences) n = std::max(n, int64_t(s.size()));
+  return n;
+}
+
+/// The tokens a model predicts for `sentences`: their words and one `<eos>` each.
+inline int64_t predicted_tokens(const std::vector<TokenIds>& sentences) {
+  int64_t n = 0;
+  for (const auto& s : sentences) n += int64_t(s.size()) + 1;
+  return n;
+}
+
 /// A sentence typed by a user, as ids, with the errors a user can make:
 /// empty, too long for the model, or made only of words it does not know.
 /// `unknown` (optional) receives the words that became `<unk>`.

@@ -132,6 +132,28 @@ inline void check_vocabulary(const SentenceVAEConfig& config, const std::map<std
                 "); pass the vocab.txt written next to that checkpoint");
 }
 
+/// KL weight β at training step `step` of the schedule `anneal`: "logistic"
+/// 1/(1 + exp(−10(step/S − ½))) (Bowman et al.'s curve, ½ at S/2), "linear"
+/// min(1, step/S), or "none" (β = 1, also when steps S <= 0).
+inline double kl_weight(const std::string& anneal, int64_t step, int64_t steps) {
+  if (anneal == "none" || steps <= 0) return 1.0;
+  const double x = double(step) / double(steps);
+  if (anneal == "linear") return std::min(1.0, x);
+  return 1.0 / (1.0 + std::exp(-10.0 * (x - 0.5)));
+}
+
+/// Throws unless the checkpoint `source`, of configuration `saved`, has the
+/// sizes of `wanted` (latent, embedding, hidden, feed_code), so that training
+/// can continue it; the message names them as sentence_vae train's options.
+inline void check_same_sizes(const SentenceVAEConfig& saved, const SentenceVAEConfig& wanted,
+                             const std::string& source) {
+  const SentenceVAEConfig& c = saved;
+  DEEPGEN_CHECK(c.latent == wanted.latent && c.embedding == wanted.embedding &&
+                    c.decoder_hidden == wanted.decoder_hidden && c.feed_code == wanted.feed_code,
+                "--resume: ", source, " has --latent ", c.latent, " (0: --model lm) --embedding ", c.embedding,
+                " --hidden ", c.decoder_hidden, c.feed_code ? " --feed-code" : "", "; pass the same to continue it");
+}
+
 /// The loss of a batch as graph nodes, nats per sentence.
 template <typename T>
 struct SentenceLoss {
