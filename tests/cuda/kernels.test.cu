@@ -311,6 +311,46 @@ TEMPLATE_TEST_CASE("sample_rows refuses the rows the CPU's draw refuses (NaN, in
   }
 }
 
+/// The one-hot linear layer on the GPU (forward, then backward accumulating
+/// onto dw0) beside its double CPU reference. A colour outside [0, K) adds
+/// nothing to the reference; the kernel is expected to make that image's y NaN.
+template <typename T>
+struct OnehotLinearRun {
+  std::vector<double> y_ref, dw_ref;  ///< the reference's y (B, H) and dW (H, P·K)
+  std::vector<T> y, dw;               ///< the kernels'
+};
+
+template <typename T>
+OnehotLinearRun<T> run_onehot_linear(const std::vector<int32_t>& images, const std::vector<T>& w,
+                                     const std::vector<T>& bias, const std::vector<T>& dy, const std::vector<T>& dw0,
+                                     int64_t B, int64_t P, int64_t K, int64_t H) {
+  OnehotLinearRun<T> r;
+  r.y_ref.assign(size_t(B * H), 0.0);
+  r.dw_ref.assign(dw0.begin(), dw0.end());
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      double acc = double(bias[size_t(h)]);
+      for (int64_t p = 0; p < P; ++p) {
+        const int32_t k = images[size_t(b * P + p)];
+        if (k < 0 || k >= K) continue;
+        const size_t col = size_t(h * P * K + p * K + k);
+        acc += double(w[col]);
+        r.dw_ref[col] += double(dy[size_t(b * H + h)]);
+      }
+      r.y_ref[size_t(b * H + h)] = acc;
+    }
+  Stream stream;
+  const auto d_images = to_device(images);
+  const auto d_w = to_device(w), d_bias = to_device(bias), d_dy = to_device(dy);
+  Output<T> y(size_t(B * H)), dw(dw0);
+  deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H, stream.get());
+  deepgen::cuda::onehot_linear_bwd<T>(d_images.data(), d_dy.data(), dw.data(), B, P, K, H, stream.get());
+  stream.sync();
+  r.y = y.fetch("y");
+  r.dw = dw.fetch("dweight");
+  return r;
+}
+
 TEMPLATE_TEST_CASE("onehot_linear: a colour outside [0, K) makes its image's outputs NaN and adds no gradient",
                    "[cuda][vae]", float, double) {
   using T = TestType;
@@ -325,27 +365,9 @@ TEMPLATE_TEST_CASE("onehot_linear: a colour outside [0, K) makes its image's out
   const std::vector<T> w = uniform<T>(rng, size_t(H * P * K), -1, 1), bias = uniform<T>(rng, size_t(H), -1, 1);
   const std::vector<T> dy = uniform<T>(rng, size_t(B * H), -1, 1);
   const std::vector<T> dw0 = uniform<T>(rng, size_t(H * P * K), -1, 1);
-  std::vector<double> y_ref(size_t(B * H)), dw_ref(dw0.begin(), dw0.end());
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
-      double acc = double(bias[size_t(h)]);
-      for (int64_t p = 0; p < P; ++p) {
-        const int32_t k = images[size_t(b * P + p)];
-        if (k < 0 || k >= K) continue;  // the reference skips it; the kernel's y is NaN, its gradient nothing
-        const size_t col = size_t(h * P * K + p * K + k);
-        acc += double(w[col]);
-        dw_ref[col] += double(dy[size_t(b * H + h)]);
-      }
-      y_ref[size_t(b * H + h)] = acc;
-    }
-  Stream stream;
-  const auto d_images = to_device(images);
-  const auto d_w = to_device(w), d_bias = to_device(bias), d_dy = to_device(dy);
-  Output<T> y(size_t(B * H)), dw(dw0);
-  deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H, stream.get());
-  deepgen::cuda::onehot_linear_bwd<T>(d_images.data(), d_dy.data(), dw.data(), B, P, K, H, stream.get());
-  stream.sync();
-  const std::vector<T> got = y.fetch("y");
+  const auto run = run_onehot_linear(images, w, bias, dy, dw0, B, P, K, H);
+  const std::vector<T>& got = run.y;
+  const std::vector<double>& y_ref = run.y_ref;
   for (int64_t b = 0; b < B; ++b) {
     INFO("image " << b);
     const std::vector<T> row(got.begin() + b * H, got.begin() + (b + 1) * H);
@@ -355,7 +377,7 @@ TEMPLATE_TEST_CASE("onehot_linear: a colour outside [0, K) makes its image's out
       require_close("y", row, std::vector<double>(y_ref.begin() + b * H, y_ref.begin() + (b + 1) * H));
     }
   }
-  require_close("dweight", dw.fetch("dweight"), dw_ref);
+  require_close("dweight", run.dw, run.dw_ref);
 }
 
 // ---- argument checks (no device needed) ----------------------------------------------------
@@ -412,27 +434,9 @@ TEMPLATE_TEST_CASE("onehot_linear_fwd/bwd and relu_fwd/bwd match the double CPU 
     const std::vector<T> w = uniform<T>(rng, size_t(H * P * K), -1, 1), bias = uniform<T>(rng, size_t(H), -1, 1);
     const std::vector<T> dy = uniform<T>(rng, size_t(B * H), -1, 1);
     const std::vector<T> dw0 = uniform<T>(rng, size_t(H * P * K), -1, 1);  // bwd accumulates onto this
-    std::vector<double> y_ref(size_t(B * H)), dw_ref(dw0.begin(), dw0.end());
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t h = 0; h < H; ++h) {
-        double acc = double(bias[size_t(h)]);
-        for (int64_t p = 0; p < P; ++p) {
-          const size_t col = size_t(h * P * K + p * K + images[size_t(b * P + p)]);
-          acc += double(w[col]);
-          dw_ref[col] += double(dy[size_t(b * H + h)]);
-        }
-        y_ref[size_t(b * H + h)] = acc;
-      }
-    Stream stream;
-    const auto d_images = to_device(images);
-    const auto d_w = to_device(w), d_bias = to_device(bias), d_dy = to_device(dy);
-    Output<T> y(size_t(B * H)), dw(dw0);
-    deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H,
-                                        stream.get());
-    deepgen::cuda::onehot_linear_bwd<T>(d_images.data(), d_dy.data(), dw.data(), B, P, K, H, stream.get());
-    stream.sync();
-    require_close("onehot_linear_fwd y", y.fetch("y"), y_ref);
-    require_close("onehot_linear_bwd dweight", dw.fetch("dweight"), dw_ref);
+    const auto run = run_onehot_linear(images, w, bias, dy, dw0, B, P, K, H);
+    require_close("onehot_linear_fwd y", run.y, run.y_ref);
+    require_close("onehot_linear_bwd dweight", run.dw, run.dw_ref);
 
     // ReLU on y's values (mixed signs), and its backward from dy.
     const std::vector<T> x = uniform<T>(rng, size_t(B * H), -1, 1);
@@ -441,7 +445,8 @@ TEMPLATE_TEST_CASE("onehot_linear_fwd/bwd and relu_fwd/bwd match the double CPU 
       relu_ref[n] = x[n] > 0 ? double(x[n]) : 0.0;
       drelu_ref[n] = x[n] > 0 ? double(dy[n]) : 0.0;
     }
-    const auto d_x = to_device(x);
+    Stream stream;
+    const auto d_x = to_device(x), d_dy = to_device(dy);
     Output<T> r(x.size()), dr(x.size());
     deepgen::cuda::relu_fwd<T>(d_x.data(), r.data(), int64_t(x.size()), stream.get());
     deepgen::cuda::relu_bwd<T>(r.data(), d_dy.data(), dr.data(), int64_t(x.size()), stream.get());

@@ -122,6 +122,14 @@ struct Run {
   }
 };
 
+/// The report lines of an uninterrupted run of `epochs` epochs into `out`.
+std::vector<std::string> uninterrupted(const std::string& out, int64_t epochs) {
+  Run run;
+  ToyTask task;
+  train::run(task, run.options(out, epochs));
+  return report_lines(contents(run.report));
+}
+
 }  // namespace
 
 TEST_CASE("train::run: a run cut short by its budget and resumed matches an uninterrupted one", "[train]") {
@@ -186,10 +194,7 @@ TEST_CASE("train::run: a run cut short by its budget and resumed matches an unin
 
 TEST_CASE("train::run: a run that crashed mid-epoch resumes from its last checkpoint exactly", "[train]") {
   test::TempDir dir;
-  Run straight_run;
-  ToyTask straight;
-  train::run(straight, straight_run.options((dir.path / "a").string(), 3));
-  const auto expected = report_lines(contents(straight_run.report));
+  const auto expected = uninterrupted((dir.path / "a").string(), 3);
 
   Run crashed_run;
   ToyTask crashed;
@@ -273,10 +278,7 @@ TEST_CASE("train::run: NaN stops training with a message and leaves the last che
 
 TEST_CASE("train::run: SIGINT finishes the step, saves, and the run resumes exactly", "[train]") {
   test::TempDir dir;
-  Run straight_run;
-  ToyTask straight;
-  train::run(straight, straight_run.options((dir.path / "a").string(), 3));
-  const auto expected = report_lines(contents(straight_run.report));
+  const auto expected = uninterrupted((dir.path / "a").string(), 3);
 
   Run run;
   ToyTask task;
