@@ -53,13 +53,11 @@ namespace {
 /// image index), so a resumed epoch flips the same images.
 Tensor<int32_t> batch_of(const data::ImageSet& set, const std::vector<int64_t>& items, bool flip, uint64_t seed,
                          uint64_t flip_stream) {
-  const int64_t P = set.pixels_per_image(), B = int64_t(items.size());
-  Tensor<int32_t> out(Shape{B, P});
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t i = items[size_t(b)];
-    std::copy_n(set.image(i), P, out.data() + b * P);
-    if (flip && (philox_u32_at(seed, flip_stream, uint64_t(i)) & 1u)) data::flip_horizontal(out.data() + b * P, set.side);
-  }
+  Tensor<int32_t> out = set.batch(items);
+  const int64_t P = set.pixels_per_image();
+  for (size_t b = 0; b < items.size(); ++b)
+    if (flip && (philox_u32_at(seed, flip_stream, uint64_t(items[b])) & 1u))
+      data::flip_horizontal(out.data() + int64_t(b) * P, set.side);
   return out;
 }
 
@@ -201,8 +199,8 @@ int complete(const UseOptions& u) {
   DEEPGEN_CHECK(u.samples >= 1, "--samples must be at least 1");
   const int64_t keep = models::kept_pixels(u.keep, s.test.side);
   // Every (image, sample) pair is one row of the batch, completed together.
-  const Tensor<int32_t> done = Engine(u.device, model, nullptr)
-                                   .complete(models::repeat_images(s.test, u.count, u.samples), keep, u.temperature, u.seed);
+  const Tensor<int32_t> batch = models::repeat_images(s.test, u.count, u.samples);
+  const Tensor<int32_t> done = Engine(u.device, model, nullptr).complete(batch, keep, u.temperature, u.seed);
   io::write_png(u.out, io::grid(models::completion_cells(s.test, done, keep, u.samples, s.data.palette, SCALE),
                                 u.samples + 2, 2));
   std::printf("wrote %s\n", u.out.c_str());
@@ -239,12 +237,13 @@ int main(int argc, char** argv) {
 
   auto* train_cmd = app.add_subcommand("train", "train from scratch (or --resume) and checkpoint every epoch");
   add_train_options(train_cmd, t.cli, "folder with pixel_color.txt and colormap.txt", "images");
-  train_cmd->add_option("--schedule", t.schedule, "learning rate: cosine (decay over --epochs) or constant")
-      ->capture_default_str()->check(CLI::IsMember({"cosine", "constant"}));
-  train_cmd->add_option("--dropout", t.dropout, "dropout on the LSTM outputs (0: none)")->capture_default_str()
+  add_defaulted(train_cmd, "--schedule", t.schedule, "learning rate: cosine (decay over --epochs) or constant")
+      ->check(CLI::IsMember({"cosine", "constant"}));
+  add_defaulted(train_cmd, "--dropout", t.dropout, "dropout on the LSTM outputs (0: none)")
       ->check(CLI::Range(0.0, 0.95));
-  train_cmd->add_flag("--flip,!--no-flip", t.flip, "mirror training images left-right at random")->capture_default_str();
-  train_cmd->add_option("--hidden", t.hidden, "LSTM cells")->capture_default_str()->check(CLI::Range(1, 8192));
+  train_cmd->add_flag("--flip,!--no-flip", t.flip, "mirror training images left-right at random")
+      ->capture_default_str();
+  add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells")->check(CLI::Range(1, 8192));
 
   auto* eval_cmd = app.add_subcommand("eval", "print the NLL in nats per pixel");
   auto* complete_cmd = app.add_subcommand("complete", "complete TEST images from their top rows");
@@ -255,15 +254,16 @@ int main(int argc, char** argv) {
   }
   eval_cmd->add_option("--images", u.images, "score these images (pixel_color format) instead of TEST");
   complete_cmd->add_option("--keep", u.keep, "fraction of rows shown, e.g. 0.5 or 0.25")->required();
-  complete_cmd->add_option("--count", u.count, "TEST images")->capture_default_str();
-  complete_cmd->add_option("--samples", u.samples, "completions per image")->capture_default_str();
-  sample_cmd->add_option("--count", u.count, "images to draw")->capture_default_str();
-  for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd}) add_device_option(c, c == train_cmd ? t.device : u.device);
+  add_defaulted(complete_cmd, "--count", u.count, "TEST images");
+  add_defaulted(complete_cmd, "--samples", u.samples, "completions per image");
+  add_defaulted(sample_cmd, "--count", u.count, "images to draw");
+  for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd})
+    add_device_option(c, c == train_cmd ? t.device : u.device);
   for (auto* c : {complete_cmd, sample_cmd}) {
-    c->add_option("--temperature", u.temperature, "0: likeliest colour; 1: the model's distribution")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
-    c->add_option("--seed", u.seed, "random seed")->capture_default_str();
     c->add_option("--out", u.out, "PNG to write")->required();
+    add_defaulted(c, "--temperature", u.temperature, "0: likeliest colour; 1: the model's distribution")
+        ->check(CLI::NonNegativeNumber);
+    add_defaulted(c, "--seed", u.seed, "random seed");
   }
   CLI11_PARSE(app, argc, argv);
   return run_reporting_errors([&] {

@@ -167,30 +167,26 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   TrainOptions t;
   UseOptions u;
-  // An option whose default --help shows.
-  auto opt = [](CLI::App* cmd, const char* name, auto& value, const char* help) {
-    return cmd->add_option(name, value, help)->capture_default_str();
-  };
 
   auto* train_cmd = app.add_subcommand("train", "train from scratch (or --resume) and checkpoint every epoch");
   t.cli.loop.epochs = 20, t.cli.loop.minutes = 30;
   add_train_options(train_cmd, t.cli, "folder with train.txt and valid.txt", "sentences");
-  opt(train_cmd, "--max-steps", t.cli.loop.max_steps, "stop after this many steps in all (0: no limit); "
+  add_defaulted(train_cmd, "--max-steps", t.cli.loop.max_steps, "stop after this many steps in all (0: no limit); "
       "checkpoints there")->check(CLI::NonNegativeNumber);
-  opt(train_cmd, "--model", t.model, "vae, or lm: the plain language model (no code)")
+  add_defaulted(train_cmd, "--model", t.model, "vae, or lm: the plain language model (no code)")
       ->check(CLI::IsMember({"vae", "lm"}));
-  opt(train_cmd, "--latent", t.latent, "code dimensions")->check(CLI::Range(1, 1024));
-  opt(train_cmd, "--embedding", t.embedding, "word vector size")->check(CLI::Range(1, 4096));
-  opt(train_cmd, "--hidden", t.hidden, "LSTM cells of encoder and decoder")->check(CLI::Range(1, 8192));
+  add_defaulted(train_cmd, "--latent", t.latent, "code dimensions")->check(CLI::Range(1, 1024));
+  add_defaulted(train_cmd, "--embedding", t.embedding, "word vector size")->check(CLI::Range(1, 4096));
+  add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells of encoder and decoder")->check(CLI::Range(1, 8192));
   train_cmd->add_flag("--feed-code", t.feed_code, "also feed the code to the decoder at every step");
-  opt(train_cmd, "--min-count", t.min_count, "words seen fewer times in train.txt become <unk>")
+  add_defaulted(train_cmd, "--min-count", t.min_count, "words seen fewer times in train.txt become <unk>")
       ->check(CLI::PositiveNumber);
-  opt(train_cmd, "--anneal", t.s.anneal,
+  add_defaulted(train_cmd, "--anneal", t.s.anneal,
       "KL weight schedule: logistic, linear (0 → 1 over --anneal-steps) or none (1)")
       ->check(CLI::IsMember({"logistic", "linear", "none"}));
-  opt(train_cmd, "--anneal-steps", t.s.anneal_steps, "steps over which the KL weight rises")
+  add_defaulted(train_cmd, "--anneal-steps", t.s.anneal_steps, "steps over which the KL weight rises")
       ->check(CLI::PositiveNumber);
-  opt(train_cmd, "--word-dropout", t.s.word_dropout, "fraction of decoder input words replaced by <unk>")
+  add_defaulted(train_cmd, "--word-dropout", t.s.word_dropout, "fraction of decoder input words replaced by <unk>")
       ->check(CLI::Range(0.0, 1.0));
 
   auto* eval_cmd = app.add_subcommand("eval", "print the NLL (bound) per sentence, KL and perplexity");
@@ -203,17 +199,17 @@ int main(int argc, char** argv) {
   }
   eval_cmd->add_option("--data", u.data_dir, "corpus folder: score its test.txt");
   eval_cmd->add_option("--sentences", u.sentences_path, "score this file (one sentence a line) instead");
-  opt(eval_cmd, "--samples", u.samples, "draws of the code per sentence (VAE)")->check(CLI::Range(1, 1000));
+  add_defaulted(eval_cmd, "--samples", u.samples, "draws of the code per sentence (VAE)")->check(CLI::Range(1, 1000));
   reconstruct_cmd->add_option("sentences", u.inputs, "sentences to reconstruct")->required();
-  opt(sample_cmd, "--count", u.count, "sentences to draw")->check(CLI::Range(1, 100000));
-  opt(sample_cmd, "--temperature", u.d.temperature, "0: likeliest word at each step; 1: the model's distribution")
-      ->check(CLI::NonNegativeNumber);
-  opt(sample_cmd, "--seed", u.d.seed, "random seed (codes, draws)");
+  add_defaulted(sample_cmd, "--count", u.count, "sentences to draw")->check(CLI::Range(1, 100000));
+  add_defaulted(sample_cmd, "--temperature", u.d.temperature,
+                "0: likeliest word at each step; 1: the model's distribution")->check(CLI::NonNegativeNumber);
+  add_defaulted(sample_cmd, "--seed", u.d.seed, "random seed (codes, draws)");
   interpolate_cmd->add_option("--from", u.from, "first sentence")->required();
   interpolate_cmd->add_option("--to", u.to, "last sentence")->required();
-  opt(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included")->check(CLI::Range(2, 1000));
+  add_defaulted(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included")->check(CLI::Range(2, 1000));
   for (auto* c : {reconstruct_cmd, sample_cmd, interpolate_cmd}) {
-    opt(c, "--beam", u.d.beam, "beam width (1: greedy)")->check(CLI::Range(1, 1000));
+    add_defaulted(c, "--beam", u.d.beam, "beam width (1: greedy)")->check(CLI::Range(1, 1000));
     c->add_flag("!--no-unk", u.d.allow_unk, "never write <unk> (the rare words it stands for are left out)");
   }
   CLI11_PARSE(app, argc, argv);

@@ -15,6 +15,12 @@
 #include <exception>
 #include <string>
 
+/// Add option `name` to `cmd` with --help showing its default (the value `value` holds now).
+template <typename T>
+CLI::Option* add_defaulted(CLI::App* cmd, const std::string& name, T& value, const std::string& help) {
+  return cmd->add_option(name, value, help)->capture_default_str();
+}
+
 /// The options of a `train` subcommand that are not the model's.
 struct TrainCli {
   deepgen::train::Options loop;  ///< out, epochs, minutes, patience, seed, resume
@@ -31,17 +37,15 @@ inline void add_train_options(CLI::App* cmd, TrainCli& t, const char* data, cons
   cmd->add_option("--data", t.data, data)->required();
   cmd->add_option("--out", t.loop.out, "output folder (model.safetensors, best.safetensors, train_log.csv)")
       ->required();
-  cmd->add_option("--epochs", t.loop.epochs, "stop after this many epochs in all")->capture_default_str();
-  cmd->add_option("--minutes", t.loop.minutes, "stop after this much training time in all (resumed runs included)")
-      ->capture_default_str();
-  cmd->add_option("--patience", t.loop.patience, "stop after this many epochs without a better validation "
-                  "figure (0: never)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch", t.batch, std::string(items) + " per step")->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--clip", t.clip, "gradient-norm clip (0: none)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", t.loop.seed, "random seed")->capture_default_str();
+  add_defaulted(cmd, "--epochs", t.loop.epochs, "stop after this many epochs in all");
+  add_defaulted(cmd, "--minutes", t.loop.minutes,
+                "stop after this much training time in all (resumed runs included)");
+  add_defaulted(cmd, "--patience", t.loop.patience, "stop after this many epochs without a better validation "
+                "figure (0: never)")->check(CLI::NonNegativeNumber);
+  add_defaulted(cmd, "--batch", t.batch, std::string(items) + " per step")->check(CLI::Range(1, 4096));
+  add_defaulted(cmd, "--lr", t.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  add_defaulted(cmd, "--clip", t.clip, "gradient-norm clip (0: none)")->check(CLI::NonNegativeNumber);
+  add_defaulted(cmd, "--seed", t.loop.seed, "random seed");
   cmd->add_flag("--resume", t.loop.resume, "continue from OUT/model.safetensors");
 }
 

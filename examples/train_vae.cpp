@@ -31,12 +31,10 @@ struct SpriteVAE : train::ModuleTask<float> {
   }
 
   train::StepResult step(const std::vector<int64_t>& items, const train::Position&) override {
-    const int64_t B = int64_t(items.size()), P = sprites.train.pixels_per_image();
-    Tensor<int32_t> images(Shape{B, P});
-    for (int64_t b = 0; b < B; ++b) std::copy_n(sprites.train.image(items[size_t(b)]), P, images.data() + b * P);
+    const Tensor<int32_t> images = sprites.train.batch(items);
     // The code's noise comes from (seed 1, Adam's step count), so a resumed run draws the same.
     const models::ELBOValues v = vae.train_step(images, m_adam, /*max_grad_norm=*/5.0, /*beta=*/1.0, /*seed=*/1);
-    return {{v.neg_elbo()}, B, ""};
+    return {{v.neg_elbo()}, images.dim(0), ""};
   }
 
   std::vector<train::Column> report(const std::vector<double>& train, double) override {

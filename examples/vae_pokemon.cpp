@@ -102,7 +102,7 @@ class VAETask : public DeviceTask<Engine, Model> {
   train::StepResult step(const std::vector<int64_t>& items, const train::Position& at) override {
     // KL warm-up: β rises linearly over the first --warmup epochs.
     m_beta = m_o.warmup > 0 ? m_o.beta * std::min(1.0, at.epochs() / m_o.warmup) : m_o.beta;
-    const models::ELBOValues v = engine().train_step(models::image_batch(m_s.train, items), m_adam, m_o.adam(),
+    const models::ELBOValues v = engine().train_step(m_s.train.batch(items), m_adam, m_o.adam(),
                                                      m_o.cli.clip, m_beta, m_o.cli.loop.seed);
     char detail[64];
     std::snprintf(detail, sizeof detail, "recon %.1f  kl %.2f", v.recon, v.kl);
@@ -239,23 +239,19 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   UseOptions u;
 
-  // An option whose --help shows its default.
-  const auto with_default = [](CLI::App* c, const char* name, auto& value, const char* help) {
-    return c->add_option(name, value, help)->capture_default_str();
-  };
   auto* train_cmd = app.add_subcommand("train", "train from scratch (or --resume) and checkpoint every epoch");
   add_train_options(train_cmd, t.cli, "folder with pixel_color.txt and colormap.txt", "images");
-  with_default(train_cmd, "--mode", t.mode, "vae, or ae: a deterministic code and no KL")
+  add_defaulted(train_cmd, "--mode", t.mode, "vae, or ae: a deterministic code and no KL")
       ->check(CLI::IsMember({"vae", "ae"}));
-  with_default(train_cmd, "--latent", t.model.latent, "code dimensions")->check(CLI::Range(1, 4096));
-  with_default(train_cmd, "--beta", t.beta, "weight of the KL term (1: the ELBO)")->check(CLI::NonNegativeNumber);
-  with_default(train_cmd, "--warmup", t.warmup, "epochs over which the KL weight rises from 0 to --beta (0: none)")
+  add_defaulted(train_cmd, "--latent", t.model.latent, "code dimensions")->check(CLI::Range(1, 4096));
+  add_defaulted(train_cmd, "--beta", t.beta, "weight of the KL term (1: the ELBO)")->check(CLI::NonNegativeNumber);
+  add_defaulted(train_cmd, "--warmup", t.warmup, "epochs over which the KL weight rises from 0 to --beta (0: none)")
       ->check(CLI::NonNegativeNumber);
-  with_default(train_cmd, "--encoder", t.encoder, "encoder widths after the one-hot layer");
-  with_default(train_cmd, "--decoder", t.decoder, "decoder widths between the code and the logits");
-  with_default(train_cmd, "--colour-dim", t.model.colour_dim, "E features per pixel times a learned colour embedding; "
+  add_defaulted(train_cmd, "--encoder", t.encoder, "encoder widths after the one-hot layer");
+  add_defaulted(train_cmd, "--decoder", t.decoder, "decoder widths between the code and the logits");
+  add_defaulted(train_cmd, "--colour-dim", t.model.colour_dim, "E features per pixel times a learned colour embedding; "
                "0: P·K logits directly (the lecture's shape)")->check(CLI::Range(0, 4096));
-  with_default(train_cmd, "--weight-decay", t.weight_decay, "L2 weight decay of Adam")->check(CLI::NonNegativeNumber);
+  add_defaulted(train_cmd, "--weight-decay", t.weight_decay, "L2 weight decay of Adam")->check(CLI::NonNegativeNumber);
 
   auto* eval_cmd = app.add_subcommand("eval", "print the negative ELBO, reconstruction and KL in nats per image");
   auto* sample_cmd = app.add_subcommand("sample", "decode codes drawn from N(0, I)");
@@ -268,22 +264,22 @@ int main(int argc, char** argv) {
   }
   for (auto* c : {train_cmd, eval_cmd}) add_device_option(c, c == train_cmd ? t.device : u.device);
   eval_cmd->add_option("--images", u.images, "score these images (pixel_color format) instead of TEST");
-  with_default(eval_cmd, "--samples", u.samples, "draws of the code per image (VAE)")->check(CLI::Range(1, 1000));
-  with_default(eval_cmd, "--seed", u.eval_seed, "seed of those draws");
-  with_default(sample_cmd, "--count", u.count, "images to draw");
+  add_defaulted(eval_cmd, "--samples", u.samples, "draws of the code per image (VAE)")->check(CLI::Range(1, 1000));
+  add_defaulted(eval_cmd, "--seed", u.eval_seed, "seed of those draws");
+  add_defaulted(sample_cmd, "--count", u.count, "images to draw");
   walk_cmd->add_option("--dims", u.dims, "the two code dimensions to sweep, e.g. 0,1");
   walk_cmd->add_flag("--all", u.all, "one row per dimension, each swept alone");
-  with_default(walk_cmd, "--grid", u.grid, "points per dimension");
-  with_default(walk_cmd, "--range", u.range, "sweep from -R to R");
-  with_default(walk_cmd, "--base", u.base, "the other dimensions: zero, or test:K for TEST image K's code");
-  with_default(reconstruct_cmd, "--count", u.recon_count, "TEST images");
+  add_defaulted(walk_cmd, "--grid", u.grid, "points per dimension");
+  add_defaulted(walk_cmd, "--range", u.range, "sweep from -R to R");
+  add_defaulted(walk_cmd, "--base", u.base, "the other dimensions: zero, or test:K for TEST image K's code");
+  add_defaulted(reconstruct_cmd, "--count", u.recon_count, "TEST images");
   interpolate_cmd->add_option("--from", u.from, "first TEST image")->required();
   interpolate_cmd->add_option("--to", u.to, "last TEST image")->required();
-  with_default(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included");
+  add_defaulted(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included");
   for (auto* c : {sample_cmd, walk_cmd, reconstruct_cmd, interpolate_cmd}) {
-    with_default(c, "--decode", u.decode, "argmax (likeliest colour), mean (mean RGB) or sample (a draw per pixel)")
+    add_defaulted(c, "--decode", u.decode, "argmax (likeliest colour), mean (mean RGB) or sample (a draw per pixel)")
         ->check(CLI::IsMember({"argmax", "mean", "sample"}));
-    with_default(c, "--seed", u.seed, "random seed (codes, draws)");
+    add_defaulted(c, "--seed", u.seed, "random seed (codes, draws)");
     c->add_option("--out", u.out, "PNG to write")->required();
   }
   CLI11_PARSE(app, argc, argv);

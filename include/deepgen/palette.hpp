@@ -9,6 +9,7 @@
 // their names before they moved here (data/pokemon.hpp).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,18 @@ struct ImageSet {
   int32_t* image(int64_t i) {
     check_row(i);
     return pixels.data() + i * pixels_per_image();
+  }
+
+  /// Images `items` (in that order, repeats allowed; each bounds-checked) as a
+  /// (B, side*side) batch: what a training step or an encoder reads.
+  Tensor<int32_t> batch(const std::vector<int64_t>& items) const {
+    const int64_t B = static_cast<int64_t>(items.size()), P = pixels_per_image();
+    Tensor<int32_t> out(Shape{B, P});
+    for (int64_t b = 0; b < B; ++b) {
+      const int32_t* src = image(items[static_cast<size_t>(b)]);
+      std::copy(src, src + P, out.data() + b * P);
+    }
+    return out;
   }
 
   /// A copy as a Tensor of shape (count, side*side).

@@ -98,16 +98,16 @@ TEST_CASE("check_resumable refuses another mode or size, saying what to pass", "
   CHECK_THROWS_WITH(models::check_resumable(saved, other, "m.safetensors"), Contains("pass the same sizes"));
 }
 
-TEST_CASE("image_batch copies the chosen images in order", "[vae]") {
+TEST_CASE("ImageSet::batch copies the chosen images in order", "[vae]") {
   ImageSet set;
   set.count = 3;
   set.side = 2;
   for (int32_t i = 0; i < 12; ++i) set.pixels.push_back(i);
-  const Tensor<int32_t> b = models::image_batch(set, {2, 0, 2});
+  const Tensor<int32_t> b = set.batch({2, 0, 2});
   REQUIRE(b.shape() == Shape{3, 4});
   CHECK(std::vector<int32_t>(b.begin(), b.end()) == std::vector<int32_t>{8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11});
-  CHECK(models::image_batch(set, {}).shape() == Shape{0, 4});
-  CHECK_THROWS_WITH(models::image_batch(set, {3}), Contains("image 3 does not exist"));
+  CHECK(set.batch({}).shape() == Shape{0, 4});
+  CHECK_THROWS_WITH(set.batch({3}), Contains("image 3 does not exist"));
 }
 
 TEST_CASE("VAESprites: a checkpoint with its data, drawn as grid cells", "[vae][io]") {
@@ -147,7 +147,7 @@ TEST_CASE("VAESprites: a checkpoint with its data, drawn as grid cells", "[vae][
   };
   const auto recon = p.reconstructions(2);
   REQUIRE(recon.size() == 4);
-  const auto decoded = render(p.model.encode(models::image_batch(p.s.test, {0, 1})));
+  const auto decoded = render(p.model.encode(p.s.test.batch({0, 1})));
   for (int64_t i = 0; i < 2; ++i) {
     CHECK(recon[size_t(i)].rgb == io::render_image(p.s.test, i, palette, scale).rgb);
     CHECK(recon[size_t(2 + i)].rgb == decoded[size_t(i)].rgb);

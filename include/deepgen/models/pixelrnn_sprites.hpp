@@ -51,11 +51,9 @@ inline Tensor<int32_t> repeat_images(const ImageSet& set, int64_t count, int64_t
   DEEPGEN_CHECK(count >= 1 && count <= set.count, "repeat_images: count ", count, " must be between 1 and ",
                 set.count, " (the images in the set)");
   DEEPGEN_CHECK(samples >= 1, "repeat_images: samples ", samples, " must be at least 1");
-  const int64_t P = set.pixels_per_image();
-  Tensor<int32_t> batch(Shape{count * samples, P});
-  for (int64_t i = 0; i < count; ++i)
-    for (int64_t k = 0; k < samples; ++k) std::copy_n(set.image(i), P, batch.data() + (i * samples + k) * P);
-  return batch;
+  std::vector<int64_t> items;
+  for (int64_t i = 0; i < count; ++i) items.insert(items.end(), size_t(samples), i);
+  return set.batch(items);
 }
 
 /// The cells of a completion grid, samples + 2 per image of `set` that

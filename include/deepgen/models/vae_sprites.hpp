@@ -36,14 +36,6 @@ inline SpriteLook sprite_look(const std::string& name) {
   return name == "mean" ? SpriteLook::mean : name == "sample" ? SpriteLook::sample : SpriteLook::argmax;
 }
 
-/// The images `items` of `set` (in that order, repeats allowed; each bounds-checked) as a (B, P) batch.
-inline Tensor<int32_t> image_batch(const ImageSet& set, const std::vector<int64_t>& items) {
-  const int64_t B = int64_t(items.size()), P = set.pixels_per_image();
-  Tensor<int32_t> images(Shape{B, P});
-  for (int64_t b = 0; b < B; ++b) std::copy_n(set.image(items[size_t(b)]), P, images.data() + b * P);
-  return images;
-}
-
 /// Throws, saying what to pass, unless checkpoint `path`'s model (`saved`) has
 /// the mode and sizes of `wanted`, the model the command line asks to resume.
 inline void check_resumable(const VAEConfig& saved, const VAEConfig& wanted, const std::string& path) {
@@ -118,7 +110,7 @@ inline std::vector<io::RgbImage> reconstruction_cells(const VAE<float>& model, c
   std::iota(items.begin(), items.end(), int64_t(0));
   std::vector<io::RgbImage> cells;
   for (int64_t i : items) cells.push_back(io::render_image(set, i, palette, scale));
-  const Tensor<float> codes = model.encode(image_batch(set, items));
+  const Tensor<float> codes = model.encode(set.batch(items));
   for (auto& c : render_codes(model, codes, look, palette, int(set.side), scale, seed)) cells.push_back(std::move(c));
   return cells;
 }
@@ -156,7 +148,7 @@ struct VAESprites {
   /// The code (the mean) of TEST image `i`, (1, D); throws, naming `option`, unless there is one.
   Tensor<float> test_code(long long i, const char* option) const {
     DEEPGEN_CHECK(i >= 0 && i < s.test.count, option, " ", i, " is not a TEST image; use 0 … ", s.test.count - 1);
-    return model.encode(image_batch(s.test, {i}));
+    return model.encode(s.test.batch({i}));
   }
 
   /// The first `count` TEST images above their reconstructions: 2·count cells (reconstruction_cells).
