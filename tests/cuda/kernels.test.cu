@@ -216,6 +216,33 @@ TEMPLATE_TEST_CASE("reparam_kl_fwd/bwd match the CPU math and the CPU's Philox n
 
 // ---- sampling -------------------------------------------------------------------------------
 
+/// sample_rows on the GPU over logits h_z (B, K): row b draws from Philox
+/// stream stream0 + b after its first `draw` uniforms.
+template <typename T>
+std::vector<int32_t> gpu_sample_rows(const std::vector<T>& h_z, int64_t B, int64_t K, double temperature,
+                                     uint64_t seed, uint64_t stream0, uint64_t draw) {
+  const auto d_z = to_device(h_z);
+  Output<int32_t> d_out{size_t(B)};
+  Output<T> d_w(size_t(B * K));
+  Stream stream;
+  deepgen::cuda::sample_rows<T>(d_z.data(), B, K, temperature, seed, stream0, draw, d_w.data(), d_out.data(),
+                                stream.get());
+  stream.sync();
+  return d_out.fetch("out");
+}
+
+/// The CPU's draw for the same row: sample_logits over the K logits at `z`
+/// from Philox(seed, stream) after `draw` uniforms; throws where the CPU refuses.
+template <typename T>
+int32_t cpu_sample_row(const T* z, int64_t K, double temperature, uint64_t seed, uint64_t stream, uint64_t draw,
+                       std::vector<T>& scratch) {
+  deepgen::Philox cpu(seed, stream);
+  for (uint64_t i = 0; i < draw; ++i) cpu.uniform<T>();  // the row's earlier draws
+  deepgen::SamplingOptions s;
+  s.temperature = temperature;
+  return deepgen::sample_logits(z, K, s, cpu, scratch);
+}
+
 TEMPLATE_TEST_CASE("sample_rows draws what the CPU's sample_logits draws", "[cuda][sampling]", float, double) {
   using T = TestType;
   if (gpu_missing()) return;
@@ -227,23 +254,13 @@ TEMPLATE_TEST_CASE("sample_rows draws what the CPU's sample_logits draws", "[cud
   DYNAMIC_SECTION("K=" << K << " temperature=" << temperature) {
     auto rng = make_rng(14, K, temperature < 100 ? int64_t(temperature * 10) : 99);
     const auto h_z = uniform<T>(rng, B * K, -4, 4);
-    const auto d_z = to_device(h_z);
-    Output<int32_t> d_out(B);
-    Output<T> d_w(B * K);
     const uint64_t seed = 9, stream0 = 100, draw = 3;
-    Stream stream;
-    deepgen::cuda::sample_rows<T>(d_z.data(), B, K, temperature, seed, stream0, draw, d_w.data(), d_out.data(),
-                                  stream.get());
-    stream.sync();
-    const auto out = d_out.fetch("out");
+    const auto out = gpu_sample_rows(h_z, B, K, temperature, seed, stream0, draw);
     int64_t differ = 0;
     std::vector<T> scratch;
     for (int64_t b = 0; b < B; ++b) {
-      deepgen::Philox cpu(seed, stream0 + uint64_t(b));
-      for (uint64_t i = 0; i < draw; ++i) cpu.uniform<T>();  // the row's earlier draws
-      deepgen::SamplingOptions s;
-      s.temperature = temperature;
-      const int32_t want = deepgen::sample_logits(h_z.data() + b * K, K, s, cpu, scratch);
+      const int32_t want =
+          cpu_sample_row(h_z.data() + b * K, K, temperature, seed, stream0 + uint64_t(b), draw, scratch);
       REQUIRE(out[size_t(b)] >= 0);
       REQUIRE(out[size_t(b)] < K);
       differ += out[size_t(b)] != want;
@@ -280,25 +297,14 @@ TEMPLATE_TEST_CASE("sample_rows refuses the rows the CPU's draw refuses (NaN, in
     for (int64_t b = 0; b < B; ++b)
       for (const auto& [k, v] : rows[size_t(b)].second) h_z[size_t(b * K + k)] = v;
     for (int64_t k = 0; k < K; ++k) h_z[size_t(4 * K + k)] = nan;
-    const auto d_z = to_device(h_z);
-    Output<int32_t> d_out{size_t(B)};
-    Output<T> d_w(size_t(B * K));
     const uint64_t seed = 21, stream0 = 7, draw = 2;
-    Stream stream;
-    deepgen::cuda::sample_rows<T>(d_z.data(), B, K, temperature, seed, stream0, draw, d_w.data(), d_out.data(),
-                                  stream.get());
-    stream.sync();
-    const auto out = d_out.fetch("out");
+    const auto out = gpu_sample_rows(h_z, B, K, temperature, seed, stream0, draw);
     std::vector<T> scratch;
     for (int64_t b = 0; b < B; ++b) {
       INFO("row " << b << ": " << rows[size_t(b)].first << ", GPU drew " << out[size_t(b)]);
-      deepgen::Philox cpu(seed, stream0 + uint64_t(b));
-      for (uint64_t i = 0; i < draw; ++i) cpu.uniform<T>();
-      deepgen::SamplingOptions s;
-      s.temperature = temperature;
       int32_t want = -1;
       try {
-        want = deepgen::sample_logits(h_z.data() + b * K, K, s, cpu, scratch);
+        want = cpu_sample_row(h_z.data() + b * K, K, temperature, seed, stream0 + uint64_t(b), draw, scratch);
       } catch (const deepgen::Error&) {
         want = -1;  // the CPU refuses this row
       }
@@ -343,7 +349,8 @@ OnehotLinearRun<T> run_onehot_linear(const std::vector<int32_t>& images, const s
   const auto d_images = to_device(images);
   const auto d_w = to_device(w), d_bias = to_device(bias), d_dy = to_device(dy);
   Output<T> y(size_t(B * H)), dw(dw0);
-  deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H, stream.get());
+  deepgen::cuda::onehot_linear_fwd<T>(d_images.data(), d_w.data(), d_bias.data(), y.data(), B, P, K, H,
+                                      stream.get());
   deepgen::cuda::onehot_linear_bwd<T>(d_images.data(), d_dy.data(), dw.data(), B, P, K, H, stream.get());
   stream.sync();
   r.y = y.fetch("y");
