@@ -3,12 +3,19 @@
 //
 //   pixelrnn_pokemon train    --data DIR --out DIR [--epochs N] [--minutes M] [--batch B]
 //                             [--lr LR] [--schedule cosine|constant] [--hidden H] [--dropout P]
+//                             [--context previous|above|above+position]
 //                             [--no-flip] [--clip C] [--patience N] [--seed S] [--resume] [--device cpu|cuda]
 //   pixelrnn_pokemon eval     --data DIR --weights FILE [--images FILE] [--device cpu|cuda]
 //   pixelrnn_pokemon complete --data DIR --weights FILE --keep FRACTION [--count N]
 //                             [--samples S] [--temperature T] [--seed S] [--device …] --out PNG
+//                             [--out-indices FILE]
 //   pixelrnn_pokemon sample   --data DIR --weights FILE [--count N] [--temperature T]
-//                             [--seed S] [--device …] --out PNG
+//                             [--seed S] [--device …] --out PNG [--out-indices FILE]
+//   pixelrnn_pokemon stats    --data DIR --images FILE
+//
+// The model's context and sizes come from the checkpoint (models/pixel_context.hpp);
+// --out-indices writes the drawn images in the pixel_color format, which
+// `stats` (and `eval --images`) read.
 //
 // --device cuda runs the work on the GPU (cuda::PixelRNN, built when the
 // CUDA toolkit was found at configure time); checkpoints are the same files
@@ -17,12 +24,15 @@
 // Lines on stdout are read by scripts; keep their form:
 //   epoch=<e> step=<n> minutes=<m> train_loss=<v> valid_nll_nats_per_pixel=<v> test_nll_nats_per_pixel=<v>
 //   nll_nats_per_pixel=<v>
+//   set=<images|test> images=<n> background_share=<v> components_median=<v> components_mean=<v>
+//     colours_median=<v> colours_mean=<v>
 //   wrote <path>
 // Training is train::run (deepgen/train.hpp): checkpoints (model.safetensors +
 // model.optim.safetensors) after every epoch, when the budget runs out and on
 // Ctrl-C, so --resume continues exactly; best.safetensors holds the weights
 // of the lowest validation NLL, the model to sample from.
 #include <deepgen/data/pokemon.hpp>
+#include <deepgen/data/sprite_stats.hpp>
 #include <deepgen/deepgen.hpp>
 #include <deepgen/memory.hpp>
 #include <deepgen/io/png.hpp>
@@ -111,6 +121,7 @@ struct TrainOptions {
   double dropout = 0.5;
   bool flip = true;
   int hidden = 512;
+  std::string context = "above+position";
   std::string device = "cpu";
 };
 
@@ -142,13 +153,17 @@ class PixelRNNTask : public DeviceTask<Engine, Model> {
   }
 
   train::Metadata load(const std::string& path) override {
-    const int64_t H = models::load_pixelrnn(path, m_model.palette_size()).hidden_size();
-    DEEPGEN_CHECK(H == m_o.hidden, "--resume: ", path, " has hidden size ", H, " but --hidden is ", m_o.hidden,
-                  "; pass --hidden ", H);
+    const models::PixelRNNConfig saved = models::load_pixelrnn(path, m_model.palette_size()).config();
+    DEEPGEN_CHECK(saved.hidden_size == m_o.hidden, "--resume: ", path, " has hidden size ", saved.hidden_size,
+                  " but --hidden is ", m_o.hidden, "; pass --hidden ", saved.hidden_size);
+    DEEPGEN_CHECK(saved.context == m_model.config().context, "--resume: ", path, " has context '",
+                  models::context_name(saved.context), "' but --context is '", m_o.context, "'; pass --context ",
+                  models::context_name(saved.context));
     return DeviceTask::load(path);
   }
 
-  void save_state(train::Metadata& meta) const override {  // for the record; resume does not need them
+  void save_state(train::Metadata& meta) const override {  // the model's configuration, then the recipe
+    meta.merge(models::pixelrnn_metadata(m_model.config()));
     meta.insert({{"hidden", std::to_string(m_o.hidden)}, {"dropout", train::exact(m_o.dropout)},
                  {"flip", m_o.flip ? "1" : "0"}, {"lr", train::exact(m_o.cli.lr)}, {"schedule", m_o.schedule}});
   }
@@ -161,7 +176,8 @@ class PixelRNNTask : public DeviceTask<Engine, Model> {
 int train_model(TrainOptions o) {
   const Split s = data::load_pokemon_split(o.cli.data);
   Philox init(o.cli.loop.seed);
-  Model model(s.data.palette.size(), o.hidden, init);
+  const models::PixelContext context = models::parse_context(o.context, "--context");
+  Model model({s.data.palette.size(), o.hidden, context, s.train.side, s.train.side}, init);
   optim::Adam<float> adam(model.named_parameters(), {o.cli.lr});
   PixelRNNTask task(s, o, model, adam);
   o.cli.loop.monitor = "valid_nll_nats_per_pixel";
@@ -173,7 +189,7 @@ int train_model(TrainOptions o) {
 // ---- eval, complete, sample ----------------------------------------------------------
 
 struct UseOptions {
-  std::string data, weights, images, out, device = "cpu";
+  std::string data, weights, images, out, out_indices, device = "cpu";
   double keep = 0.5, temperature = 1.0;
   int count = 8, samples = 4;
   uint64_t seed = 1;
@@ -187,6 +203,17 @@ int eval(const UseOptions& u) {
   const data::ImageSet set = u.images.empty() ? s.test : data::load_pixel_colors(u.images, s.data.palette.size());
   std::printf("nll_nats_per_pixel=%.6f\n", Engine(u.device, model, nullptr).nll(set));
   return 0;
+}
+
+/// With --out-indices, `images` (B, side²) as a pixel_color file.
+void write_indices(const std::string& path, const Tensor<int32_t>& images, int64_t side) {
+  if (path.empty()) return;
+  data::ImageSet set;
+  set.count = images.dim(0);
+  set.side = side;
+  set.pixels.assign(images.begin(), images.end());
+  data::save_pixel_colors(path, set);
+  std::printf("wrote %s\n", path.c_str());
 }
 
 int complete(const UseOptions& u) {
@@ -204,6 +231,7 @@ int complete(const UseOptions& u) {
   io::write_png(u.out, io::grid(models::completion_cells(s.test, done, keep, u.samples, s.data.palette, SCALE),
                                 u.samples + 2, 2));
   std::printf("wrote %s\n", u.out.c_str());
+  write_indices(u.out_indices, done, s.test.side);
   return 0;
 }
 
@@ -219,6 +247,27 @@ int sample(const UseOptions& u) {
     cells.push_back(io::render_palette_image(drawn.data() + i * side * side, int(side), s.data.palette, SCALE));
   io::write_png(u.out, io::grid(cells, std::min(u.count, 8), 2));
   std::printf("wrote %s\n", u.out.c_str());
+  write_indices(u.out_indices, drawn, side);
+  return 0;
+}
+
+void print_stats(const char* name, const data::SpriteStats& st) {
+  std::printf("set=%s images=%lld background_share=%.4f components_median=%.1f components_mean=%.2f "
+              "colours_median=%.1f colours_mean=%.2f\n",
+              name, static_cast<long long>(st.images), st.background_share, st.components_median,
+              st.components_mean, st.colours_median, st.colours_mean);
+}
+
+// The sprite figures (data/sprite_stats.hpp) of --images beside TEST's, the
+// background being the colour of pixel 0 in most TRAIN images.
+int stats(const UseOptions& u) {
+  const Split s = data::load_pokemon_split(u.data);
+  const data::ImageSet set = data::load_pixel_colors(u.images, s.data.palette.size());
+  DEEPGEN_CHECK(set.side == s.test.side, u.images, ": images are ", set.side, " × ", set.side, " but the data's are ",
+                s.test.side, " × ", s.test.side);
+  const int32_t background = data::background_colour(s.train);
+  print_stats("images", data::sprite_stats(set, background));
+  print_stats("test", data::sprite_stats(s.test, background));
   return 0;
 }
 
@@ -244,10 +293,18 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--flip,!--no-flip", t.flip, "mirror training images left-right at random")
       ->capture_default_str();
   add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells")->check(CLI::Range(1, 8192));
+  add_defaulted(train_cmd, "--context", t.context,
+                "what a step sees: previous (the lecture's model), above (also the 3 pixels above), "
+                "above+position (also the pixel's row and column)")
+      ->check(CLI::IsMember({"previous", "above", "above+position"}));
 
   auto* eval_cmd = app.add_subcommand("eval", "print the NLL in nats per pixel");
   auto* complete_cmd = app.add_subcommand("complete", "complete TEST images from their top rows");
   auto* sample_cmd = app.add_subcommand("sample", "draw new images from scratch");
+  auto* stats_cmd = app.add_subcommand("stats", "background share, components and colours of images, beside TEST's");
+  stats_cmd->add_option("--data", u.data, "folder with pixel_color.txt and colormap.txt")->required();
+  stats_cmd->add_option("--images", u.images, "images in the pixel_color format (e.g. from sample --out-indices)")
+      ->required();
   for (auto* c : {eval_cmd, complete_cmd, sample_cmd}) {
     c->add_option("--data", u.data, "folder with pixel_color.txt and colormap.txt")->required();
     c->add_option("--weights", u.weights, "a model.safetensors or best.safetensors")->required();
@@ -261,6 +318,7 @@ int main(int argc, char** argv) {
     add_device_option(c, c == train_cmd ? t.device : u.device);
   for (auto* c : {complete_cmd, sample_cmd}) {
     c->add_option("--out", u.out, "PNG to write")->required();
+    c->add_option("--out-indices", u.out_indices, "also write the drawn images in the pixel_color format");
     add_defaulted(c, "--temperature", u.temperature, "0: likeliest colour; 1: the model's distribution")
         ->check(CLI::NonNegativeNumber);
     add_defaulted(c, "--seed", u.seed, "random seed");
@@ -269,6 +327,7 @@ int main(int argc, char** argv) {
   return run_reporting_errors([&] {
     if (*train_cmd) return train_model(t);
     if (*eval_cmd) return eval(u);
+    if (*stats_cmd) return stats(u);
     return *complete_cmd ? complete(u) : sample(u);
   });
 }

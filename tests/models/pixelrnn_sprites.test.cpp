@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "support/gradcheck.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace deepgen;
@@ -61,6 +62,36 @@ TEST_CASE("load_pixelrnn: the hidden size comes from the file; a wrong file name
   const std::string other = (dir.path / "other.safetensors").string();
   io::save_safetensors<float>(other, std::map<std::string, Tensor<float>>{{"fc.weight", Tensor<float>(Shape{6, 3})}});
   CHECK_THROWS_WITH(models::load_pixelrnn(other, K), Contains("is this a PixelRNN checkpoint"));
+}
+
+TEST_CASE("load_pixelrnn: a 2-D context model comes back from its metadata; edits are refused", "[pixelrnn][io]") {
+  TempDir dir;
+  const std::string path = (dir.path / "model.safetensors").string();
+  const int64_t K = 6;
+  const models::PixelRNNConfig config{K, 5, models::PixelContext::above_position, 4, 4};
+  Philox rng(uint64_t(Catch::rngSeed()));
+  const models::PixelRNN<double> saved(config, rng);
+  io::save_safetensors<double>(path, io::parameter_tensors(saved), models::pixelrnn_metadata(config));
+  const models::PixelRNN<double> loaded = models::load_pixelrnn<double>(path, K);
+  CHECK(loaded.config().context == models::PixelContext::above_position);
+  CHECK(loaded.config().width == 4);
+  CHECK(loaded.hidden_size() == 5);
+  const Tensor<int32_t> images = deepgen::test::random_indices({5, 16}, 0, int32_t(K));
+  const double before = saved.nll(images.data(), 5, 16), after = loaded.nll(images.data(), 5, 16);
+  CHECK(std::abs(after - before) <= 1e-6 * before);
+
+  CHECK_THROWS_WITH(models::load_pixelrnn<double>(path, K + 1),
+                    Contains(path) && Contains("palette of 6 colours but the data has 7"));
+  // Metadata that disagrees with the tensors: another context, another hidden size.
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"pixelrnn.context", "above"}, {"pixelrnn.hidden_size", "6"}, {"pixelrnn.width", "5"}}) {
+    auto meta = models::pixelrnn_metadata(config);
+    meta[key] = value;
+    const std::string edited = (dir.path / "edited.safetensors").string();
+    io::save_safetensors<double>(edited, io::parameter_tensors(saved), meta);
+    CHECK_THROWS_WITH(models::load_pixelrnn<double>(edited, K),
+                      Contains(edited) && Contains("metadata says") && Contains("edited or damaged"));
+  }
 }
 
 TEST_CASE("kept_pixels: whole top rows; fractions outside (0, 1) are refused", "[pixelrnn]") {

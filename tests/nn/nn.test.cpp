@@ -135,6 +135,34 @@ TEST_CASE("nn::LSTMStepper: carries the same state as the sequence op", "[nn][ls
     for (int64_t j = 0; j < H; ++j) REQUIRE(state.c.at(b, j) == Approx(seq.c_n.value().at(b, j)).epsilon(1e-12).margin(1e-14));
 }
 
+TEST_CASE("nn::LSTMStepper: S tokens per step carry the same state as the sequence op", "[nn][lstm]") {
+  Philox rng(Catch::rngSeed());
+  const int64_t H = GENERATE(7, 130), B = 3, T = 5, S = 4, K = 9;
+  nn::LSTM<double> lstm(K, H, rng);
+  Tensor<int32_t> tokens = random_indices({B, T, S}, 0, K);
+  tokens.at(0, 0, 0) = NO_INPUT;
+  tokens.at(2, 1, 3) = NO_INPUT;
+  const auto seq = lstm.forward_onehot(tokens);
+  auto state = nn::LSTMState<double>::zeros(B, H);
+  nn::LSTMStepper<double> stepper(lstm, S);
+  CHECK(stepper.slots() == S);
+  for (int64_t t = 0; t < T; ++t) {
+    std::vector<int32_t> step(B * S);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t s = 0; s < S; ++s) step[b * S + s] = tokens.at(b, t, s);
+    stepper.step(step.data(), state);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < H; ++j)
+        REQUIRE(state.h.at(b, j) == Approx(seq.output.value().at(b, t, j)).epsilon(1e-12).margin(1e-14));
+  }
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < H; ++j) REQUIRE(state.c.at(b, j) == Approx(seq.c_n.value().at(b, j)).epsilon(1e-12).margin(1e-14));
+  std::vector<int32_t> bad(B * S, 0);
+  bad[B * S - 1] = int32_t(K);
+  REQUIRE_THROWS_WITH(stepper.step(bad.data(), state), Contains("token 9 of row 2"));
+  REQUIRE_THROWS_WITH(nn::LSTMStepper<double>(lstm, 0), Contains("slots = 0"));
+}
+
 TEST_CASE("nn::LSTMCell: equals one LSTM step; gradients", "[nn][lstm][gradcheck]") {
   Philox rng(Catch::rngSeed());
   const int64_t B = 2, I = 3, H = 4;

@@ -182,6 +182,28 @@ TEST_CASE("lstm_sequence_onehot: equals the dense path; bad tokens throw", "[lst
                       Contains("weight_ih") && Contains("[8, 5]"));
 }
 
+TEST_CASE("lstm_sequence_onehot: S tokens per step equal the dense multi-hot path", "[lstm][gradcheck]") {
+  // (B, T, S) tokens, as the PixelRNN's 2-D contexts use: one token from each
+  // block of columns, a repeated token counting twice, NO_INPUT adding nothing.
+  const int64_t B = 3, T = 4, S = 3, I = 7, H = 3;
+  Params p(I, H);
+  Tensor<int32_t> tokens = deepgen::test::random_indices({B, T, S}, 0, I);
+  tokens.at(0, 0, 1) = NO_INPUT;
+  tokens.at(1, 2, 0) = tokens.at(1, 2, 2);  // the same column twice
+  Tensor<double> multihot(Shape{B, T, I});
+  for (int64_t n = 0; n < B * T * S; ++n)
+    if (tokens[n] != NO_INPUT) multihot[(n / S) * I + tokens[n]] += 1;
+  const auto dense = lstm_sequence(linear(V(multihot), p.wih), p.whh, p.bih, p.bhh);
+  const auto sparse = lstm_sequence_onehot(tokens, p.wih, p.whh, p.bih, p.bhh);
+  CHECK(deepgen::test::relative_error(sparse.output.value(), dense.output.value()) < 1e-14);
+  check_gradients([&] {
+    const auto o = lstm_sequence_onehot(tokens, p.wih, p.whh, p.bih, p.bhh);
+    return add(weighted_sum(o.output, 1), weighted_sum(o.h_n, 2));
+  }, {p.wih, p.whh, p.bih, p.bhh});
+  REQUIRE_THROWS_WITH(lstm_sequence_onehot(Tensor<int32_t>(Shape{1, 2, 0}), p.wih, p.whh, p.bih, p.bhh),
+                      Contains("S ≥ 1"));
+}
+
 TEST_CASE("lstm_sequence: rows are independent (batch slices across threads give the same rows)", "[lstm]") {
   // With OpenMP the batch is cut into slices that run in parallel; every row
   // must come out as if it ran alone, forward and backward.

@@ -1,9 +1,12 @@
 // models/pixelrnn.hpp — the lecture's PixelRNN: an LSTM reads a palette image
-// pixel by pixel and predicts the next pixel's colour.
+// pixel by pixel and predicts the next pixel's colour; optionally it also
+// sees the row above (models/pixel_context.hpp).
 //
-// Sequence convention (DESIGN.md): for an image of P pixels (row-major),
+// Sequence convention (docs/architecture.md): for an image of P pixels (row-major),
 //   input at step t  = colour of pixel t−1, one-hot, as a column gather of
-//                      lstm.weight_ih_l0; step 0 gets the all-zeros input
+//                      lstm.weight_ih_l0; step 0 gets the all-zeros input;
+//                      a 2-D context adds the pixels above pixel t (and its
+//                      position), each a gather from its own block of columns
 //   output at step t = logits of pixel t, fc(h_t)
 // Loss = mean cross-entropy over all positions; NLL is reported in nats per
 // pixel.
@@ -28,21 +31,31 @@
 #include "../ops/softmax_cross_entropy.hpp"
 #include "../optim/adam.hpp"
 #include "../optim/step.hpp"
+#include "pixel_context.hpp"
 #include "sampling.hpp"
 
 namespace deepgen::models {
 
 /// The lecture's PixelRNN: an LSTM over a palette image's pixels in raster order, predicting each
-/// pixel's colour from the ones before (equations at the top of this header).
+/// pixel's colour from the ones before (equations at the top of this header), optionally seeing
+/// the row above (PixelRNNConfig::context).
 template <typename T>
 class PixelRNN : public nn::Module<T> {
  public:
-  /// palette_size K colours, hidden_size H cells; weights from `rng` (PyTorch's init).
+  /// The lecture's model: palette_size K colours, hidden_size H cells, the previous pixel as input;
+  /// weights from `rng` (PyTorch's init).
   PixelRNN(int64_t palette_size, int64_t hidden_size, Philox& rng)
-      : m_lstm(palette_size, hidden_size, rng), m_fc(hidden_size, palette_size, rng) {}
+      : PixelRNN(PixelRNNConfig{palette_size, hidden_size, PixelContext::previous, 0, 0}, rng) {}
 
+  /// A PixelRNN of any context (checked); weights from `rng` (PyTorch's init).
+  PixelRNN(const PixelRNNConfig& config, Philox& rng)
+      : m_config(checked(config)), m_lstm(config.input_size(), config.hidden_size, rng),
+        m_fc(config.hidden_size, config.palette_size, rng) {}
+
+  /// Sizes and context.
+  const PixelRNNConfig& config() const { return m_config; }
   /// K, the number of colours.
-  int64_t palette_size() const { return m_lstm.input_size(); }
+  int64_t palette_size() const { return m_config.palette_size; }
   /// H, the LSTM's hidden units.
   int64_t hidden_size() const { return m_lstm.hidden_size(); }
   /// The LSTM ("lstm.*" parameters).
@@ -53,7 +66,7 @@ class PixelRNN : public nn::Module<T> {
   /// images (B, P) colour indices → logits (B, P, K), step t predicting pixel t.
   Var<T> logits(const Tensor<int32_t>& images) const {
     check_images(images, "PixelRNN::logits");
-    return m_fc(m_lstm.forward_onehot(shift_right(images)).output);
+    return m_fc(m_lstm.forward_onehot(inputs(images, images.dim(1))).output);
   }
 
   /// Mean cross-entropy over every pixel of every image (nats per pixel).
@@ -65,7 +78,7 @@ class PixelRNN : public nn::Module<T> {
   /// outputs before the colour head (a regulariser; 0 turns it off).
   Var<T> training_loss(const Tensor<int32_t>& images, double dropout_rate, Philox& rng) const {
     check_images(images, "PixelRNN::training_loss");
-    const Var<T> h = m_lstm.forward_onehot(shift_right(images)).output;
+    const Var<T> h = m_lstm.forward_onehot(inputs(images, images.dim(1))).output;
     return softmax_cross_entropy(m_fc(dropout(h, dropout_rate, rng)), images);
   }
 
@@ -104,27 +117,24 @@ class PixelRNN : public nn::Module<T> {
   /// Philox(seed, first_index + b).
   Tensor<int32_t> complete(const Tensor<int32_t>& images, int64_t keep, const SamplingOptions& sampling,
                            uint64_t seed, uint64_t first_index = 0) const {
-    check_images(images, "PixelRNN::complete");
-    check_sampling(sampling);
-    const int64_t B = images.dim(0), P = images.dim(1), K = palette_size();
+    DEEPGEN_CHECK(images.rank() == 2 && images.dim(1) > 0, "PixelRNN::complete: images must be (B, P) colour "
+                  "indices but have shape ", images.shape());
+    const int64_t B = images.dim(0), P = images.dim(1), K = palette_size(), S = m_config.slots();
     DEEPGEN_CHECK(keep >= 0 && keep <= P, "PixelRNN::complete: keep = ", keep, " pixels, but an image has ", P,
                   "; use 0 ≤ keep ≤ ", P);
+    check_images(images, "PixelRNN::complete", keep);  // pixels past `keep` are overwritten: any value will do
+    check_sampling(sampling);
     NoGradGuard no_grad;
     Tensor<int32_t> out = images;
     if (keep == P) return out;
-    // Read the prefix once: steps 0..keep, whose last output predicts pixel `keep`.
-    Tensor<int32_t> prefix(Shape{B, keep + 1});
-    for (int64_t b = 0; b < B; ++b) {
-      prefix.at(b, 0) = NO_INPUT;
-      for (int64_t t = 0; t < keep; ++t) prefix.at(b, t + 1) = images.at(b, t);
-    }
-    const LSTMOutput<T> read = m_lstm.forward_onehot(prefix);
+    // Read the kept pixels once: steps 0..keep, whose last output predicts pixel `keep`.
+    const LSTMOutput<T> read = m_lstm.forward_onehot(inputs(images, keep + 1));
     nn::LSTMState<T> state{read.h_n.value(), read.c_n.value()};
     std::vector<Philox> rngs;
     for (int64_t b = 0; b < B; ++b) rngs.emplace_back(seed, first_index + uint64_t(b));
-    std::vector<int32_t> next(static_cast<size_t>(B));
+    std::vector<int32_t> next(static_cast<size_t>(B * S));  // the next step's tokens, S per image
     std::vector<T> probs;
-    nn::LSTMStepper<T> stepper(m_lstm);
+    nn::LSTMStepper<T> stepper(m_lstm, S);
     Tensor<T> logits(Shape{B, K});
     const auto W = m_fc.weight().value().matrix();
     const auto bias = m_fc.bias().value().vec().transpose();
@@ -133,15 +143,15 @@ class PixelRNN : public nn::Module<T> {
     L.rowwise() += bias;
     for (int64_t t = keep; t < P; ++t) {
       for (int64_t b = 0; b < B; ++b) {
-        next[b] = sample_logits(logits.data() + b * K, K, sampling, rngs[b], probs);
-        out.at(b, t) = next[b];
+        out.at(b, t) = sample_logits(logits.data() + b * K, K, sampling, rngs[b], probs);
+        if (t + 1 < P) m_config.step_tokens(out.data() + b * P, t + 1, next.data() + b * S);  // reads pixels ≤ t
       }
       if (t + 1 < P) stepper.step(next.data(), state, W, bias.transpose(), L);  // and the next logits
     }
     return out;
   }
 
-  /// Draw `count` new images of P pixels from scratch.
+  /// Draw `count` new images of P pixels from scratch (a 2-D context model: P = width · height).
   Tensor<int32_t> sample(int64_t count, int64_t P, const SamplingOptions& sampling, uint64_t seed) const {
     DEEPGEN_CHECK(count > 0 && P > 0, "PixelRNN::sample: need count > 0 and P > 0, got ", count, " and ", P);
     return complete(Tensor<int32_t>(Shape{count, P}), 0, sampling, seed);
@@ -153,23 +163,35 @@ class PixelRNN : public nn::Module<T> {
   }
 
  private:
-  void check_images(const Tensor<int32_t>& images, const char* where) const {
-    DEEPGEN_CHECK(images.rank() == 2 && images.dim(1) > 0, where, ": images must be (B, P) colour indices but have shape ",
-                  images.shape());
-    detail::check_colours(images.data(), images.dim(0), images.dim(1), images.dim(1), palette_size(), where);
+  static const PixelRNNConfig& checked(const PixelRNNConfig& c) {
+    c.check("PixelRNN");
+    return c;
   }
 
-  /// Inputs for teacher forcing: step t sees pixel t−1; step 0 sees nothing.
-  static Tensor<int32_t> shift_right(const Tensor<int32_t>& images) {
-    const int64_t B = images.dim(0), P = images.dim(1);
-    Tensor<int32_t> in(Shape{B, P});
-    for (int64_t b = 0; b < B; ++b) {
-      in.at(b, 0) = NO_INPUT;
-      std::copy_n(images.data() + b * P, P - 1, in.data() + b * P + 1);
-    }
+  /// Throws unless `images` is (B, P) with colours in [0, K) at pixels [0, shown) (all: shown < 0),
+  /// and, for a 2-D context, P = width · height.
+  void check_images(const Tensor<int32_t>& images, const char* where, int64_t shown = -1) const {
+    DEEPGEN_CHECK(images.rank() == 2 && images.dim(1) > 0, where, ": images must be (B, P) colour indices but have shape ",
+                  images.shape());
+    const int64_t P = images.dim(1);
+    if (m_config.two_dimensional())
+      DEEPGEN_CHECK(P == m_config.width * m_config.height, where, ": images have ", P, " pixels but this model's '",
+                    context_name(m_config.context), "' context reads ", m_config.width, " × ", m_config.height,
+                    " images; use images of the size it was trained on");
+    detail::check_colours(images.data(), images.dim(0), P, shown < 0 ? P : shown, palette_size(), where);
+  }
+
+  /// The tokens of steps 0 … steps−1 of every image (B, steps, S): step t
+  /// sees pixels before t only (teacher forcing when steps = P).
+  Tensor<int32_t> inputs(const Tensor<int32_t>& images, int64_t steps) const {
+    const int64_t B = images.dim(0), P = images.dim(1), S = m_config.slots();
+    Tensor<int32_t> in(Shape{B, steps, S});
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < steps; ++t) m_config.step_tokens(images.data() + b * P, t, in.data() + (b * steps + t) * S);
     return in;
   }
 
+  PixelRNNConfig m_config;
   nn::LSTM<T> m_lstm;
   nn::Linear<T> m_fc;
 };

@@ -1,5 +1,6 @@
 // models/pixelrnn_sprites.hpp — a PixelRNN of palette images as the picture
-// commands use it: loaded from a checkpoint whose shapes give its size, and
+// commands use it: loaded from a checkpoint whose metadata (or, for the
+// lecture model, whose shapes) give its configuration, and
 // completions of images from their top rows laid out as cells of a grid.
 //
 // A completion keeps whole rows: the model reads pixels in raster order, so
@@ -20,19 +21,40 @@
 
 namespace deepgen::models {
 
-/// The PixelRNN in checkpoint `path` for a palette of `palette_size` colours,
-/// its hidden size H read from the shape of lstm.weight_hh_l0 (4H, H); the
+/// The PixelRNN in checkpoint `path` for a palette of `palette_size` colours.
+/// Its configuration comes from the file's metadata (pixelrnn_metadata);
+/// a file without it is the lecture model, its hidden size H read from the
+/// shape of lstm.weight_hh_l0 (4H, H) — PyTorch's files are such. The
 /// file's metadata goes to `meta` when given. Throws deepgen::Error on a
-/// missing file, a file of another model, or another palette size.
-inline PixelRNN<float> load_pixelrnn(const std::string& path, int64_t palette_size,
-                                     std::map<std::string, std::string>* meta = nullptr) {
-  const auto tensors = io::load_safetensors<float>(path, meta);
-  const auto it = tensors.find("lstm.weight_hh_l0");
-  DEEPGEN_CHECK(it != tensors.end() && it->second.rank() == 2, path,
-                ": no 'lstm.weight_hh_l0' of rank 2; is this a PixelRNN checkpoint?");
+/// missing file, a file of another model, another palette size, or metadata
+/// that disagrees with the tensors' shapes.
+template <typename T = float>
+PixelRNN<T> load_pixelrnn(const std::string& path, int64_t palette_size,
+                          std::map<std::string, std::string>* meta = nullptr) {
+  std::map<std::string, std::string> file_meta;
+  const auto tensors = io::load_safetensors<T>(path, &file_meta);
+  const auto hh = tensors.find("lstm.weight_hh_l0");
+  const auto ih = tensors.find("lstm.weight_ih_l0");
+  DEEPGEN_CHECK(hh != tensors.end() && hh->second.rank() == 2 && ih != tensors.end() && ih->second.rank() == 2, path,
+                ": no 'lstm.weight_hh_l0' and 'lstm.weight_ih_l0' of rank 2; is this a PixelRNN checkpoint?");
+  PixelRNNConfig config = pixelrnn_config_from(file_meta, path);
+  if (file_meta.count("pixelrnn.context") == 0) {  // the lecture model: load_parameters checks the shapes
+    config.palette_size = palette_size;
+    config.hidden_size = hh->second.dim(1);
+  } else {
+    DEEPGEN_CHECK(config.palette_size == palette_size, path, ": the model was trained on a palette of ",
+                  config.palette_size, " colours but the data has ", palette_size,
+                  "; use the colormap.txt it was trained with");
+    DEEPGEN_CHECK(hh->second.dim(1) == config.hidden_size && ih->second.dim(1) == config.input_size(), path,
+                  ": metadata says a '", context_name(config.context), "' PixelRNN of hidden size ", config.hidden_size,
+                  " (lstm.weight_ih_l0 (", 4 * config.hidden_size, ", ", config.input_size(),
+                  ")), but the file's lstm.weight_hh_l0 is ", hh->second.shape(), " and lstm.weight_ih_l0 is ",
+                  ih->second.shape(), "; the file was edited or damaged");
+  }
   Philox unused(0);  // every weight is overwritten by the file's
-  PixelRNN<float> model(palette_size, it->second.dim(1), unused);
+  PixelRNN<T> model(config, unused);
   model.load_parameters(tensors, path);
+  if (meta) *meta = std::move(file_meta);
   return model;
 }
 

@@ -75,6 +75,7 @@ class LSTM : public Module<T> {
 
   /// One-hot input given as indices (B, T) in [0, I), or NO_INPUT for a zero
   /// vector. Equal to operator() on the one-hot matrix, without building it.
+  /// Indices (B, T, S): S per step, the input their multi-hot sum.
   LSTMOutput<T> forward_onehot(const Tensor<int32_t>& tokens, const Var<T>& h0 = Var<T>(),
                                const Var<T>& c0 = Var<T>()) const {
     return lstm_sequence_onehot(tokens, m_w.weight_ih, m_w.weight_hh, m_w.bias_ih, m_w.bias_hh, h0, c0);
@@ -120,9 +121,11 @@ class LSTM : public Module<T> {
 template <typename T>
 class LSTMStepper {
  public:
-  /// A snapshot of `lstm`'s weights in the stepper's layout.
-  explicit LSTMStepper(const LSTM<T>& lstm)
-      : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_bounds(slice_bounds(m_hidden)) {
+  /// A snapshot of `lstm`'s weights in the stepper's layout; each step reads
+  /// `slots` tokens per row (a multi-hot input, as forward_onehot's (B, T, S)).
+  explicit LSTMStepper(const LSTM<T>& lstm, int64_t slots = 1)
+      : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_slots(slots), m_bounds(slice_bounds(m_hidden)) {
+    DEEPGEN_CHECK(slots >= 1, "LSTMStepper: slots = ", slots, "; a step reads at least one token per row");
     const int64_t H = m_hidden, G = 4 * H;
     const auto W_hh = lstm.weight_hh().value().matrix();
     const auto W_ih = lstm.weight_ih().value().matrix();
@@ -145,11 +148,13 @@ class LSTMStepper {
 
   /// I, the number of input symbols.
   int64_t input_size() const { return m_input; }
+  /// S, the tokens each row reads per step.
+  int64_t slots() const { return m_slots; }
   /// H, the number of hidden units.
   int64_t hidden_size() const { return m_hidden; }
 
-  /// Advance `state` (B rows) by one step with inputs tokens[b] in [0, I) or
-  /// NO_INPUT. The new h and c are swapped into `state` (no copy).
+  /// Advance `state` (B rows) by one step with inputs tokens[b·S + s] in
+  /// [0, I) or NO_INPUT. The new h and c are swapped into `state` (no copy).
   void step(const int32_t* tokens, LSTMState<T>& state) { step_impl(tokens, state, nullptr); }
 
   /// The same step, then logits = h'·W_outᵀ + b_out (B, K) for the new h, in
@@ -180,9 +185,10 @@ class LSTMStepper {
     DEEPGEN_CHECK(state.h.shape() == (Shape{B, H}) && state.c.shape() == (Shape{B, H}),
                   "LSTMStepper::step: state must be (B, ", H, ") but h is ", state.h.shape(), " and c is ",
                   state.c.shape());
-    for (int64_t b = 0; b < B; ++b)
-      DEEPGEN_CHECK(tokens[b] == NO_INPUT || (tokens[b] >= 0 && tokens[b] < I), "LSTMStepper::step: token ",
-                    tokens[b], " of row ", b, " is out of range [0, ", I, ")");
+    const int64_t S = m_slots;
+    for (int64_t n = 0; n < B * S; ++n)
+      DEEPGEN_CHECK(tokens[n] == NO_INPUT || (tokens[n] >= 0 && tokens[n] < I), "LSTMStepper::step: token ",
+                    tokens[n], " of row ", n / S, " is out of range [0, ", I, ")");
     if (m_act.shape() != Shape{B, G}) {
       m_act = Tensor<T>::uninitialized(Shape{B, G});
       m_h_next = Tensor<T>::uninitialized(Shape{B, H});
@@ -206,7 +212,8 @@ class LSTMStepper {
         A.noalias() = h_prev * m_weight_hh.middleRows(4 * j0, 4 * n).transpose();  // (1)
         A.rowwise() += m_bias.segment(4 * j0, 4 * n).transpose();
         for (int64_t b = 0; b < B; ++b)
-          if (tokens[b] != NO_INPUT) A.row(b) += m_weight_ih_t.row(tokens[b]).segment(4 * j0, 4 * n);
+          for (int64_t k = 0; k < S; ++k)
+            if (tokens[b * S + k] != NO_INPUT) A.row(b) += m_weight_ih_t.row(tokens[b * S + k]).segment(4 * j0, 4 * n);
         deepgen::detail::lstm_gates_forward<T>(A.data(), G, c_prev + j0, m_c_next.data() + j0,
                                                m_h_next.data() + j0, H, B, n);
       }
@@ -238,7 +245,7 @@ class LSTMStepper {
     return bounds;
   }
 
-  int64_t m_hidden, m_input;
+  int64_t m_hidden, m_input, m_slots;
   std::vector<int64_t> m_bounds;
   MatrixRM<T> m_weight_hh;    // (4H, H), rows in slice order: [i | f | g | o] of each slice's units
   MatrixRM<T> m_weight_ih_t;  // (I, 4H), columns in the same order: a token selects one row

@@ -14,7 +14,10 @@
 //     adds column tokens[b, t] of W_ih inside the step — no (B, T, 4H)
 //     projection is ever built (for the PixelRNN that is 100 MB per batch of
 //     32 that would be written, read and zeroed again for its gradient), and
-//     its gradient is a scatter-add of the gate gradients.
+//     its gradient is a scatter-add of the gate gradients. Indices (B, T, S)
+//     give S tokens per step, a multi-hot input (the sum of S one-hot
+//     vectors): S column gathers, e.g. the PixelRNN's previous pixel and the
+//     pixels above it, each in its own block of columns.
 //
 // Forward keeps the activated gates of every step and every c_t and h_t —
 // exactly what backward needs. Backward runs backpropagation through time with
@@ -60,14 +63,16 @@ template <typename T>
 using ConstStridedMap = Eigen::Map<const MatrixRM<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
 /// The input term of one step for B rows: either dense rows of projections
-/// (row b at x + b·x_stride) or one-hot tokens (tokens[b·token_stride], with
-/// NO_INPUT meaning none) selecting rows of W_ihᵀ (I, 4H).
+/// (row b at x + b·x_stride) or `slots` one-hot tokens per row
+/// (tokens[b·token_stride + s], NO_INPUT meaning none), each selecting a row
+/// of W_ihᵀ (I, 4H); a row's input term is the sum of its selected rows.
 template <typename T>
 struct StepInput {
   const T* x = nullptr;
   int64_t x_stride = 0;
   const int32_t* tokens = nullptr;
   int64_t token_stride = 0;
+  int64_t slots = 1;
   const T* weight_ih_t = nullptr;
 };
 
@@ -102,10 +107,11 @@ void lstm_step_forward(const StepInput<T>& in, const T* h_prev, const T* c_prev,
   A.rowwise() += Eigen::Map<const VectorX<T>>(bias, G).transpose();
   if (in.x) A += ConstStridedMap<T>(in.x, B, G, Eigen::OuterStride<>(in.x_stride));
   if (in.tokens)
-    for (int64_t b = 0; b < B; ++b) {
-      const int32_t k = in.tokens[b * in.token_stride];
-      if (k != NO_INPUT) A.row(b) += Eigen::Map<const VectorX<T>>(in.weight_ih_t + k * G, G).transpose();
-    }
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t s = 0; s < in.slots; ++s) {
+        const int32_t k = in.tokens[b * in.token_stride + s];
+        if (k != NO_INPUT) A.row(b) += Eigen::Map<const VectorX<T>>(in.weight_ih_t + k * G, G).transpose();
+      }
   lstm_gates_forward<T>(act, G, c_prev, c, h, H, B, H);
 }
 
@@ -149,9 +155,9 @@ inline int64_t batch_slices(int64_t B) {
 
 template <typename T>
 struct LSTMContext {
-  int64_t B = 0, T_ = 0, H = 0;
+  int64_t B = 0, T_ = 0, H = 0, S = 1;
   bool onehot = false;
-  Tensor<int32_t> tokens;  // (B, T) for the one-hot input
+  Tensor<int32_t> tokens;  // (B, T, S) for the one-hot input
   Tensor<T> act;           // (T, B, 4H) activated gates
   Tensor<T> cs;            // (T+1, B, H): c_0 … c_T
   Tensor<T> hs;            // (T+1, B, H): h_0 … h_T
@@ -188,7 +194,8 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
   if (onehot) {
     weight_ih_t = input.value().matrix().transpose();  // (I, 4H): a token selects one contiguous row
     in.tokens = ctx->tokens.data();
-    in.token_stride = steps;
+    in.token_stride = steps * ctx->S;
+    in.slots = ctx->S;
     in.weight_ih_t = weight_ih_t.data();
   } else {
     in.x_stride = steps * G;
@@ -200,7 +207,7 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
     StepInput<T> rows = in;
     for (int64_t t = 0; t < steps; ++t) {
       if (onehot)
-        rows.tokens = ctx->tokens.data() + b0 * steps + t;
+        rows.tokens = ctx->tokens.data() + (b0 * steps + t) * ctx->S;
       else
         rows.x = input.value().data() + b0 * steps * G + t * G;
       const int64_t r = t * B + b0;  // first row of the slice at step t, time-major
@@ -242,11 +249,13 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
     accumulate_grad(self.parents[0], [&](Tensor<T>& g) {
       if (onehot) {  // scatter-add into the columns of W_ih, via its transpose's rows
         MatrixRM<T> gt = MatrixRM<T>::Zero(g.dim(1), G);
+        const int64_t S = ctx->S;
         for (int64_t t = 0; t < steps; ++t)
-          for (int64_t b = 0; b < B; ++b) {
-            const int32_t k = ctx->tokens[b * steps + t];
-            if (k != NO_INPUT) gt.row(k) += dA.row(t * B + b);
-          }
+          for (int64_t b = 0; b < B; ++b)
+            for (int64_t s = 0; s < S; ++s) {
+              const int32_t k = ctx->tokens[(b * steps + t) * S + s];
+              if (k != NO_INPUT) gt.row(k) += dA.row(t * B + b);
+            }
         g.matrix() += gt.transpose();
       } else {
         for (int64_t b = 0; b < B; ++b)
@@ -315,12 +324,16 @@ LSTMOutput<T> lstm_sequence(const Var<T>& xproj, const Var<T>& weight_hh, const 
 /// Run an LSTM over one-hot inputs given as indices: tokens (B, T) in [0, I)
 /// or NO_INPUT (the all-zeros input); weight_ih (4H, I). Equal to
 /// lstm_sequence(one_hot(tokens)·W_ihᵀ, …) without building either matrix.
+/// Tokens (B, T, S) give S per step: the input is the sum of their one-hot
+/// vectors (a multi-hot vector; a repeated token counts twice).
 template <typename T>
 LSTMOutput<T> lstm_sequence_onehot(const Tensor<int32_t>& tokens, const Var<T>& weight_ih, const Var<T>& weight_hh,
                                    const Var<T>& bias_ih, const Var<T>& bias_hh, const Var<T>& h0 = Var<T>(),
                                    const Var<T>& c0 = Var<T>()) {
-  DEEPGEN_CHECK(tokens.rank() == 2, "lstm_sequence_onehot: tokens must be (B, T) but have shape ", tokens.shape());
+  DEEPGEN_CHECK(tokens.rank() == 2 || (tokens.rank() == 3 && tokens.dim(2) > 0),
+                "lstm_sequence_onehot: tokens must be (B, T) or (B, T, S) with S ≥ 1, but have shape ", tokens.shape());
   auto ctx = detail::lstm_context(tokens.dim(0), tokens.dim(1), weight_hh);
+  ctx->S = tokens.rank() == 3 ? tokens.dim(2) : 1;
   const Shape& si = weight_ih.shape();
   DEEPGEN_CHECK(si.rank() == 2 && si[0] == 4 * ctx->H, "lstm_sequence_onehot: weight_ih must be (4H, I) = (",
                 4 * ctx->H, ", I) for weight_hh ", weight_hh.shape(), " but has shape ", si);
