@@ -24,6 +24,15 @@
 #define DEEPGEN_PARALLEL_FOR_REDUCE_SUM(x)
 #endif
 
+#include <cstdint>
+
+namespace deepgen {
+/// An index meaning "no input": the all-zeros one-hot vector (gather_columns,
+/// the LSTM's one-hot tokens, the CUDA kernels' −1). Step 0 of the PixelRNN
+/// sequence has no previous pixel; a pixel in the top row has none above.
+constexpr int32_t NO_INPUT = -1;
+}  // namespace deepgen
+
 #define DEEPGEN_VERSION_MAJOR 0
 #define DEEPGEN_VERSION_MINOR 1
 #define DEEPGEN_VERSION_PATCH 0

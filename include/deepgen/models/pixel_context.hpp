@@ -24,15 +24,17 @@
 //
 // A checkpoint records the configuration in its safetensors metadata
 // (pixelrnn_metadata); a checkpoint without it is the lecture model.
+//
+// No Eigen: the CUDA model (cuda/pixelrnn.hpp) shares this header, and
+// step_tokens is DEEPGEN_HD so the GPU sampler computes the same tokens.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "../config.hpp"
 #include "../error.hpp"
-#include "../ops/embedding.hpp"
 
 namespace deepgen::models {
 
@@ -70,13 +72,13 @@ struct PixelRNNConfig {
   int64_t height = 0;  ///< rows per image; needed by every context but `previous`
 
   /// True for the 2-D contexts, whose images must be exactly width × height.
-  bool two_dimensional() const { return context != PixelContext::previous; }
+  DEEPGEN_HD bool two_dimensional() const { return context != PixelContext::previous; }
   /// S, the tokens a step reads: 1, 4 or 6.
-  int64_t slots() const {
+  DEEPGEN_HD int64_t slots() const {
     return context == PixelContext::previous ? 1 : context == PixelContext::above ? 4 : 6;
   }
   /// I, the columns of lstm.weight_ih_l0.
-  int64_t input_size() const {
+  DEEPGEN_HD int64_t input_size() const {
     const int64_t K = palette_size;
     return context == PixelContext::previous ? K : context == PixelContext::above ? 4 * K : 4 * K + height + width;
   }
@@ -94,8 +96,9 @@ struct PixelRNNConfig {
   }
 
   /// The S tokens of step t (predicting pixel t) of `image`, read from its
-  /// pixels 0 … t−1 only, into out[0 … S).
-  void step_tokens(const int32_t* image, int64_t t, int32_t* out) const {
+  /// pixels 0 … t−1 only, into out[0 … S). Host and device (the GPU
+  /// sampler builds the next step's tokens with it).
+  DEEPGEN_HD void step_tokens(const int32_t* image, int64_t t, int32_t* out) const {
     const int64_t K = palette_size;
     int32_t all[6] = {t > 0 ? image[t - 1] : NO_INPUT, NO_INPUT, NO_INPUT, NO_INPUT, NO_INPUT, NO_INPUT};
     if (two_dimensional()) {
@@ -106,7 +109,7 @@ struct PixelRNNConfig {
       all[4] = int32_t(4 * K + r);  // read only by above_position (slots() = 6)
       all[5] = int32_t(4 * K + height + c);
     }
-    std::copy_n(all, slots(), out);
+    for (int64_t s = 0; s < slots(); ++s) out[s] = all[s];
   }
 };
 

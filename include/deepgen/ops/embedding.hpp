@@ -10,12 +10,10 @@
 #include <cstdint>
 
 #include "../autograd.hpp"
+#include "../config.hpp"  // NO_INPUT
 
 namespace deepgen {
 
-/// An index meaning "no input" for gather_columns: the all-zeros vector, used
-/// for step 0 of the PixelRNN sequence.
-constexpr int32_t NO_INPUT = -1;
 
 namespace detail {
 inline void check_indices(const Tensor<int32_t>& idx, int64_t limit, bool allow_no_input, const char* op,
