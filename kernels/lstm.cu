@@ -37,18 +37,21 @@ using namespace kernels;
 
 /// One thread per (b, j), idx = b·H + j.
 ///   pre       (B, 4H)  h_prev · weight_hhᵀ, without biases (cuBLAS output)
-///   tokens    (B)      one-hot input index per row, or nullptr for no input term;
-///                      negative = the all-zeros input, >= I = invalid (row set to NaN)
-///   weight_ih (4H, I)  input weights; read only at column tokens[b]; unused if !tokens
+///   tokens    (B, S)   input indices per row (one-hot: S = 1), or nullptr for no input term;
+///                      negative = no input, >= I = invalid (row set to NaN)
+///   weight_ih (4H, I)  input weights; read only at columns tokens[b, ·]; unused if !tokens
 ///   b_ih/b_hh (4H)     the two biases (PyTorch keeps both; they are summed here)
 ///   c_prev    (B, H)   cell state entering the step
 ///   act       (B, 4H)  out: activated gates i, f, g, o (may alias pre)
 ///   c, h      (B, H)   out: new cell and hidden state (c may alias c_prev)
-template <typename T>
+/// SLOTS = 1: one token per row, the loop unrolled away (the lecture's model);
+/// SLOTS = 0: S tokens per row, read at run time (multi-hot).
+template <typename T, int SLOTS>
 __global__ void lstm_pointwise_fwd_kernel(const T* pre, const int32_t* tokens, const T* weight_ih,
-                                          int64_t I, const T* b_ih, const T* b_hh,
+                                          int64_t I, int64_t runtime_S, const T* b_ih, const T* b_hh,
                                           const T* c_prev, T* act, T* c, T* h, int64_t B,
                                           int64_t H) {
+  const int64_t S = SLOTS > 0 ? int64_t(SLOTS) : runtime_S;
   DEEPGEN_GRID_STRIDE(idx, B * H) {
     const int64_t b = idx / H, j = idx - b * H;
     const int64_t row = b * 4 * H;  // start of row b in the (B, 4H) arrays
@@ -58,14 +61,16 @@ __global__ void lstm_pointwise_fwd_kernel(const T* pre, const int32_t* tokens, c
       a[q] = pre[row + k] + b_ih[k] + b_hh[k];
     }
     if (tokens != nullptr) {
-      const int32_t t = tokens[b];
       // weight_ih is (4H, I) row-major, so its column t is strided by I: each
-      // thread touches its own 32-byte sector. Only 4 loads per thread, next to
-      // the GEMM that produced `pre`, so the PyTorch layout is kept as is.
-      if (t >= I) {
-        for (int q = 0; q < 4; ++q) a[q] = T(NAN);  // invalid token: loud, not out of bounds
-      } else if (t >= 0) {
-        for (int q = 0; q < 4; ++q) a[q] += weight_ih[(q * H + j) * I + t];
+      // thread touches its own 32-byte sector. Only 4·S loads per thread, next
+      // to the GEMM that produced `pre`, so the PyTorch layout is kept as is.
+      for (int64_t s = 0; s < S; ++s) {
+        const int32_t t = tokens[b * S + s];
+        if (t >= I) {
+          for (int q = 0; q < 4; ++q) a[q] = T(NAN);  // invalid token: loud, not out of bounds
+        } else if (t >= 0) {
+          for (int q = 0; q < 4; ++q) a[q] += weight_ih[(q * H + j) * I + t];
+        }
       }
     }
     T gates[4];
@@ -102,20 +107,25 @@ __global__ void lstm_pointwise_bwd_kernel(const T* act, const T* c_prev, const T
 }
 
 /// One thread per (n, r), idx = n·H4 + r, r fastest so the dpre reads coalesce.
-///   tokens     (N)      one-hot input index of each row; < 0 or >= I: no input, skipped
+///   tokens     (N, S)   input indices of each row (SLOTS as the forward's);
+///                       < 0 or >= I: no input, skipped
 ///   dpre       (N, H4)  gradient on the pre-activations of all T·B rows
 ///   dweight_ih (H4, I)  in/out: accumulated (+=) gradient of weight_ih
 /// atomicAdd because many rows share a token (the background colour most of
 /// all); this makes the float summation order, and so the last bits of the
 /// result, nondeterministic. A deterministic alternative is a segmented sum
 /// over rows sorted by token.
-template <typename T>
+template <typename T, int SLOTS>
 __global__ void onehot_scatter_add_kernel(const int32_t* tokens, const T* dpre, T* dweight_ih,
-                                          int64_t N, int64_t H4, int64_t I) {
+                                          int64_t N, int64_t H4, int64_t I, int64_t runtime_S) {
+  const int64_t S = SLOTS > 0 ? int64_t(SLOTS) : runtime_S;
   DEEPGEN_GRID_STRIDE(idx, N * H4) {
     const int64_t n = idx / H4, r = idx - n * H4;
-    const int32_t t = tokens[n];
-    if (t >= 0 && t < I) atomicAdd(&dweight_ih[r * I + t], dpre[idx]);
+    const T d = dpre[idx];
+    for (int64_t s = 0; s < S; ++s) {
+      const int32_t t = tokens[n * S + s];
+      if (t >= 0 && t < I) atomicAdd(&dweight_ih[r * I + t], d);
+    }
   }
 }
 
@@ -123,8 +133,8 @@ __global__ void onehot_scatter_add_kernel(const int32_t* tokens, const T* dpre, 
 
 template <typename T>
 void fwd_launch(const char* fn, const T* pre, const int32_t* tokens, const T* weight_ih,
-                int64_t I, const T* b_ih, const T* b_hh, const T* c_prev, T* act, T* c, T* h,
-                int64_t B, int64_t H, cudaStream_t stream) {
+                int64_t I, int64_t S, const T* b_ih, const T* b_hh, const T* c_prev, T* act, T* c,
+                T* h, int64_t B, int64_t H, cudaStream_t stream) {
   check_positive(fn, "B", B, "the batch size, rows stepped together");
   check_positive(fn, "H", H, "the hidden size");
   check_product(fn, 4, H, "4 x H");
@@ -137,8 +147,12 @@ void fwd_launch(const char* fn, const T* pre, const int32_t* tokens, const T* we
   check_pointer(fn, "c", c, "(B, H)");
   check_pointer(fn, "h", h, "(B, H)");
   const int64_t n = B * H;
-  lstm_pointwise_fwd_kernel<T><<<grid_for(n), THREADS, 0, stream>>>(
-      pre, tokens, weight_ih, I, b_ih, b_hh, c_prev, act, c, h, B, H);
+  if (S == 1)
+    lstm_pointwise_fwd_kernel<T, 1><<<grid_for(n), THREADS, 0, stream>>>(
+        pre, tokens, weight_ih, I, 1, b_ih, b_hh, c_prev, act, c, h, B, H);
+  else
+    lstm_pointwise_fwd_kernel<T, 0><<<grid_for(n), THREADS, 0, stream>>>(
+        pre, tokens, weight_ih, I, S, b_ih, b_hh, c_prev, act, c, h, B, H);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 
@@ -149,22 +163,31 @@ void fwd_launch(const char* fn, const T* pre, const int32_t* tokens, const T* we
 template <typename T>
 void lstm_pointwise_fwd(const T* pre, const T* b_ih, const T* b_hh, const T* c_prev, T* act, T* c,
                         T* h, int64_t B, int64_t H, cudaStream_t stream) {
-  fwd_launch<T>("lstm_pointwise_fwd", pre, nullptr, nullptr, 0, b_ih, b_hh, c_prev, act, c, h, B,
-                H, stream);
+  fwd_launch<T>("lstm_pointwise_fwd", pre, nullptr, nullptr, 0, 1, b_ih, b_hh, c_prev, act, c, h,
+                B, H, stream);
 }
 
 template <typename T>
 void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih, const T* b_ih,
                         const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
                         int64_t I, cudaStream_t stream) {
-  const char* fn = "lstm_pointwise_fwd (one-hot input)";
+  lstm_pointwise_fwd<T>(pre, tokens, weight_ih, b_ih, b_hh, c_prev, act, c, h, B, H, I, 1, stream);
+}
+
+template <typename T>
+void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih, const T* b_ih,
+                        const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
+                        int64_t I, int64_t S, cudaStream_t stream) {
+  const char* fn = S == 1 ? "lstm_pointwise_fwd (one-hot input)" : "lstm_pointwise_fwd (multi-hot input)";
   check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
+  check_positive(fn, "S", S, "the tokens per row: 1, or a PixelRNN context's slots()");
   check_positive(fn, "H", H, "the hidden size");
   check_product(fn, 4, H, "4 x H");
   check_product(fn, 4 * H, I, "4H x I");
-  check_pointer(fn, "tokens", tokens, "(B) int32 (-1 for the all-zeros input)");
+  check_pointer(fn, "tokens", tokens, "(B, S) int32 (-1 for no input)");
   check_pointer(fn, "weight_ih", weight_ih, "(4H, I)");
-  fwd_launch<T>(fn, pre, tokens, weight_ih, I, b_ih, b_hh, c_prev, act, c, h, B, H, stream);
+  check_product(fn, B, S, "B x S");
+  fwd_launch<T>(fn, pre, tokens, weight_ih, I, S, b_ih, b_hh, c_prev, act, c, h, B, H, stream);
 }
 
 template <typename T>
@@ -191,18 +214,30 @@ void lstm_pointwise_bwd(const T* act, const T* c_prev, const T* c, const T* dh, 
 template <typename T>
 void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
                         int64_t I, cudaStream_t stream) {
+  onehot_scatter_add<T>(tokens, dpre, dweight_ih, N, H4, I, 1, stream);
+}
+
+template <typename T>
+void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
+                        int64_t I, int64_t S, cudaStream_t stream) {
   const char* fn = "onehot_scatter_add";
   check_positive(fn, "N", N, "the number of rows, T x B for a whole sequence");
   check_positive(fn, "H4", H4, "the row width 4H of dpre");
   check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
+  check_positive(fn, "S", S, "the tokens per row: 1, or a PixelRNN context's slots()");
   check_product(fn, N, H4, "N x H4");
   check_product(fn, H4, I, "H4 x I");
-  check_pointer(fn, "tokens", tokens, "(N) int32");
+  check_product(fn, N, S, "N x S");
+  check_pointer(fn, "tokens", tokens, "(N, S) int32");
   check_pointer(fn, "dpre", dpre, "(N, H4)");
   check_pointer(fn, "dweight_ih", dweight_ih, "(H4, I)");
   const int64_t n = N * H4;
-  onehot_scatter_add_kernel<T><<<grid_for(n), THREADS, 0, stream>>>(tokens, dpre, dweight_ih, N,
-                                                                    H4, I);
+  if (S == 1)
+    onehot_scatter_add_kernel<T, 1><<<grid_for(n), THREADS, 0, stream>>>(tokens, dpre, dweight_ih, N,
+                                                                         H4, I, 1);
+  else
+    onehot_scatter_add_kernel<T, 0><<<grid_for(n), THREADS, 0, stream>>>(tokens, dpre, dweight_ih, N,
+                                                                         H4, I, S);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 
@@ -214,10 +249,15 @@ void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int
   template void lstm_pointwise_fwd<T>(const T*, const int32_t*, const T*, const T*, const T*,   \
                                       const T*, T*, T*, T*, int64_t, int64_t, int64_t,         \
                                       cudaStream_t);                                           \
+  template void lstm_pointwise_fwd<T>(const T*, const int32_t*, const T*, const T*, const T*,   \
+                                      const T*, T*, T*, T*, int64_t, int64_t, int64_t, int64_t,\
+                                      cudaStream_t);                                           \
   template void lstm_pointwise_bwd<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, \
                                       int64_t, int64_t, cudaStream_t);                         \
   template void onehot_scatter_add<T>(const int32_t*, const T*, T*, int64_t, int64_t, int64_t,  \
-                                      cudaStream_t);
+                                      cudaStream_t);                                           \
+  template void onehot_scatter_add<T>(const int32_t*, const T*, T*, int64_t, int64_t, int64_t,  \
+                                      int64_t, cudaStream_t);
 DEEPGEN_INSTANTIATE(float)
 DEEPGEN_INSTANTIATE(double)
 #undef DEEPGEN_INSTANTIATE

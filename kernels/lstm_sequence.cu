@@ -25,9 +25,19 @@ template <typename T>
 void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_ih, const T* weight_hh,
                                   const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,
                                   int64_t H, int64_t I, T* act, T* hs, T* cs) {
+  lstm_sequence_forward_onehot<T>(ctx, tokens, weight_ih, weight_hh, b_ih, b_hh, h0, c0, B, steps, H, I, 1, act, hs,
+                                  cs);
+}
+
+template <typename T>
+void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_ih, const T* weight_hh,
+                                  const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,
+                                  int64_t H, int64_t I, int64_t S, T* act, T* hs, T* cs) {
   const char* fn = "lstm_sequence_forward_onehot";
   check_sequence_sizes(fn, B, steps, H, I);
-  check_pointer(fn, "tokens", tokens, "(T, B) int32, time-major");
+  check_positive(fn, "S", S, "the tokens per row: 1, or a PixelRNN context's slots()");
+  check_product(fn, steps * B, S, "T·B x S");
+  check_pointer(fn, "tokens", tokens, "(T, B, S) int32, time-major");
   check_pointer(fn, "weight_hh", weight_hh, "(4H, H)");
   check_pointer(fn, "act", act, "(T, B, 4H)");
   check_pointer(fn, "hs", hs, "(T + 1, B, H)");
@@ -44,8 +54,8 @@ void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, con
     // where row-major W_hh (4H × H) read column-major is W_hhᵀ: hence op T.
     gemm<T>(ctx.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, G, int(B), int(H), weight_hh, int(H), hs + t * B * H, int(H),
             T(0), a, G);
-    lstm_pointwise_fwd<T>(a, tokens + t * B, weight_ih, b_ih, b_hh, cs + t * B * H, a, cs + (t + 1) * B * H,
-                          hs + (t + 1) * B * H, B, H, I, ctx.stream());
+    lstm_pointwise_fwd<T>(a, tokens + t * B * S, weight_ih, b_ih, b_hh, cs + t * B * H, a, cs + (t + 1) * B * H,
+                          hs + (t + 1) * B * H, B, H, I, S, ctx.stream());
   }
 }
 
@@ -54,8 +64,18 @@ void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, co
                                    const T* hs, const T* cs, const T* dy, const T* dh_n, const T* dc_n, int64_t B,
                                    int64_t steps, int64_t H, int64_t I, const T* ones, T* dpre, T* work,
                                    T* dweight_ih, T* dweight_hh, T* db_ih, T* db_hh, T* dh0, T* dc0) {
+  lstm_sequence_backward_onehot<T>(ctx, tokens, weight_hh, act, hs, cs, dy, dh_n, dc_n, B, steps, H, I, 1, ones, dpre,
+                                   work, dweight_ih, dweight_hh, db_ih, db_hh, dh0, dc0);
+}
+
+template <typename T>
+void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_hh, const T* act,
+                                   const T* hs, const T* cs, const T* dy, const T* dh_n, const T* dc_n, int64_t B,
+                                   int64_t steps, int64_t H, int64_t I, int64_t S, const T* ones, T* dpre, T* work,
+                                   T* dweight_ih, T* dweight_hh, T* db_ih, T* db_hh, T* dh0, T* dc0) {
   const char* fn = "lstm_sequence_backward_onehot";
   check_sequence_sizes(fn, B, steps, H, I);
+  check_positive(fn, "S", S, "the tokens per row: 1, or a PixelRNN context's slots()");
   for (const auto& [name, ptr] : {std::pair<const char*, const void*>{"tokens", tokens}, {"weight_hh", weight_hh},
                                   {"act", act}, {"hs", hs}, {"cs", cs}, {"dy", dy}, {"ones", ones}, {"dpre", dpre},
                                   {"work", work}, {"dweight_ih", dweight_ih}, {"dweight_hh", dweight_hh},
@@ -88,7 +108,7 @@ void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, co
   // db (4H) += Σ over the N rows of dpre: dpre read column-major is (4H × N).
   gemv_add<T>(ctx.cublas(), G, N, dpre, G, ones, db_ih);
   gemv_add<T>(ctx.cublas(), G, N, dpre, G, ones, db_hh);
-  onehot_scatter_add<T>(tokens, dpre, dweight_ih, int64_t(N), int64_t(G), I, ctx.stream());
+  onehot_scatter_add<T>(tokens, dpre, dweight_ih, int64_t(N), int64_t(G), I, S, ctx.stream());
 }
 
 template void lstm_sequence_forward_onehot<float>(const Context&, const int32_t*, const float*, const float*,
@@ -97,6 +117,14 @@ template void lstm_sequence_forward_onehot<float>(const Context&, const int32_t*
 template void lstm_sequence_forward_onehot<double>(const Context&, const int32_t*, const double*, const double*,
                                                    const double*, const double*, const double*, const double*,
                                                    int64_t, int64_t, int64_t, int64_t, double*, double*, double*);
+
+template void lstm_sequence_forward_onehot<float>(const Context&, const int32_t*, const float*, const float*,
+                                                  const float*, const float*, const float*, const float*, int64_t,
+                                                  int64_t, int64_t, int64_t, int64_t, float*, float*, float*);
+template void lstm_sequence_forward_onehot<double>(const Context&, const int32_t*, const double*, const double*,
+                                                   const double*, const double*, const double*, const double*,
+                                                   int64_t, int64_t, int64_t, int64_t, int64_t, double*, double*,
+                                                   double*);
 
 template void lstm_sequence_backward_onehot<float>(const Context&, const int32_t*, const float*, const float*,
                                                    const float*, const float*, const float*, const float*,
@@ -107,5 +135,15 @@ template void lstm_sequence_backward_onehot<double>(const Context&, const int32_
                                                     const double*, int64_t, int64_t, int64_t, int64_t, const double*,
                                                     double*, double*, double*, double*, double*, double*, double*,
                                                     double*);
+template void lstm_sequence_backward_onehot<float>(const Context&, const int32_t*, const float*, const float*,
+                                                   const float*, const float*, const float*, const float*,
+                                                   const float*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                                   const float*, float*, float*, float*, float*, float*, float*,
+                                                   float*, float*);
+template void lstm_sequence_backward_onehot<double>(const Context&, const int32_t*, const double*, const double*,
+                                                    const double*, const double*, const double*, const double*,
+                                                    const double*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                                    const double*, double*, double*, double*, double*, double*,
+                                                    double*, double*, double*);
 
 }  // namespace deepgen::cuda

@@ -334,6 +334,98 @@ TEMPLATE_TEST_CASE("onehot_scatter_add accumulates dpre rows into weight_ih colu
   }
 }
 
+// ---- multi-hot input: S tokens per row (a PixelRNN's 2-D context) -----------------
+
+/// Tokens (n, S) in [-1, I), each row's slots in disjoint blocks of I / S
+/// columns as a PixelRNN context's are, -1 (no input) in about one slot in five.
+std::vector<int32_t> random_multihot(std::mt19937& rng, int64_t n, int64_t S, int64_t I) {
+  const int64_t block = I / S;
+  std::uniform_int_distribution<int64_t> col(0, block - 1), none(0, 4);
+  std::vector<int32_t> t(static_cast<std::size_t>(n * S));
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t s = 0; s < S; ++s) t[r * S + s] = none(rng) == 0 ? -1 : static_cast<int32_t>(s * block + col(rng));
+  return t;
+}
+
+TEMPLATE_TEST_CASE("lstm_pointwise_fwd with S tokens per row adds the sum of their columns", "[cuda][lstm]", float,
+                   double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t B = GENERATE(as<int64_t>{}, 1, 7, 65);
+  const int64_t S = GENERATE(as<int64_t>{}, 1, 4, 6);
+  DYNAMIC_SECTION("B=" << B << " S=" << S) {
+    CAPTURE(Catch::rngSeed());
+    const int64_t H = 65, I = 6 * I_SIZE + 5;  // room for 6 blocks of 13 and a ragged end
+    auto rng = make_rng(7, B, S);
+    const auto h_pre = uniform<T>(rng, B * 4 * H, -2, 2);
+    const auto h_b_ih = uniform<T>(rng, 4 * H, -0.5, 0.5);
+    const auto h_b_hh = uniform<T>(rng, 4 * H, -0.5, 0.5);
+    const auto h_c_prev = uniform<T>(rng, B * H, -1.5, 1.5);
+    const auto h_weight_ih = uniform<T>(rng, 4 * H * I, -1, 1);
+    const auto h_tokens = random_multihot(rng, B, S, I);
+
+    const auto d_pre = to_device(h_pre);
+    const auto d_b_ih = to_device(h_b_ih);
+    const auto d_b_hh = to_device(h_b_hh);
+    const auto d_c_prev = to_device(h_c_prev);
+    const auto d_weight_ih = to_device(h_weight_ih);
+    const auto d_tokens = to_device(h_tokens);
+    Output<T> d_act(B * 4 * H), d_c(B * H), d_h(B * H);
+    Stream stream;
+    deepgen::cuda::lstm_pointwise_fwd<T>(d_pre.data(), d_tokens.data(), d_weight_ih.data(), d_b_ih.data(),
+                                         d_b_hh.data(), d_c_prev.data(), d_act.data(), d_c.data(), d_h.data(), B, H,
+                                         I, S, stream.get());
+    stream.sync();
+
+    // The reference: the columns summed into pre on the host, then no input term.
+    std::vector<double> pre = to_double(h_pre);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t s = 0; s < S; ++s) {
+        const int32_t t = h_tokens[b * S + s];
+        if (t < 0) continue;
+        for (int64_t k = 0; k < 4 * H; ++k) pre[b * 4 * H + k] += double(h_weight_ih[k * I + t]);
+      }
+    const auto ref = reference_fwd(pre, to_double(h_b_ih), to_double(h_b_hh), to_double(h_c_prev), nullptr,
+                                   to_double(h_weight_ih), B, H, I);
+    require_close("act", d_act.fetch("act"), ref.act);
+    require_close("c", d_c.fetch("c"), ref.c);
+    require_close("h", d_h.fetch("h"), ref.h);
+  }
+}
+
+TEMPLATE_TEST_CASE("onehot_scatter_add with S tokens per row scatters every token", "[cuda][lstm]", float, double) {
+  using T = TestType;
+  if (gpu_missing()) return;
+  const int64_t N = GENERATE(as<int64_t>{}, 1, 7, 65);
+  const int64_t S = GENERATE(as<int64_t>{}, 4, 6);
+  DYNAMIC_SECTION("N=" << N << " S=" << S) {
+    CAPTURE(Catch::rngSeed());
+    const int64_t H4 = 4 * 65, I = 6 * I_SIZE + 5;
+    auto rng = make_rng(8, N, S);
+    auto h_tokens = random_multihot(rng, N, S, I);
+    h_tokens[S - 1] = static_cast<int32_t>(I);  // out of range: must be skipped
+    const auto h_dpre = uniform<T>(rng, N * H4, -1, 1);
+    const auto h_dweight0 = uniform<T>(rng, H4 * I, -0.25, 0.25);  // += onto nonzero values
+
+    const auto d_tokens = to_device(h_tokens);
+    const auto d_dpre = to_device(h_dpre);
+    Output<T> d_dweight(h_dweight0);
+    Stream stream;
+    deepgen::cuda::onehot_scatter_add<T>(d_tokens.data(), d_dpre.data(), d_dweight.data(), N, H4, I, S,
+                                         stream.get());
+    stream.sync();
+
+    std::vector<double> ref = to_double(h_dweight0);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t s = 0; s < S; ++s) {
+        const int32_t t = h_tokens[n * S + s];
+        if (t < 0 || t >= I) continue;
+        for (int64_t r = 0; r < H4; ++r) ref[r * I + t] += h_dpre[n * H4 + r];
+      }
+    require_close("dweight_ih", d_dweight.fetch("dweight_ih"), ref);
+  }
+}
+
 // ---- without a device: argument checks, error macros, empty buffers ---------------
 
 // ---- a whole sequence -------------------------------------------------------------------------
@@ -496,6 +588,10 @@ TEST_CASE("LSTM launchers reject bad arguments before touching the device", "[cu
   REQUIRE_THROWS_WITH(onehot_scatter_add<float>(t, p, nullptr, 2, 16, 3, nullptr),
                       Contains("'dweight_ih' is null"));
   REQUIRE_THROWS_AS(onehot_scatter_add<float>(t, p, p, 2, 16, -3, nullptr), deepgen::Error);
+  // The multi-hot forms: S must be positive too.
+  REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, t, p, p, p, p, p, p, p, 2, 4, 3, 0, nullptr),
+                      Contains("multi-hot input") && Contains("S = 0 must be positive"));
+  REQUIRE_THROWS_WITH(onehot_scatter_add<float>(t, p, p, 2, 16, 3, -1, nullptr), Contains("S = -1 must be positive"));
 }
 
 TEST_CASE("DEEPGEN_CUDA_CHECK and friends throw CudaError with call and file:line and message",

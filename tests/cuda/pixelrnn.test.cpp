@@ -1,6 +1,7 @@
 // tests/cuda/pixelrnn.test.cpp — cuda::PixelRNN against models::PixelRNN:
 // a whole training step (loss, every gradient, the updated weights, with and
-// without dropout and clipping), the NLL, and sampling. The reference is the
+// without dropout and clipping), the NLL, and sampling, for the lecture's
+// context and the 2-D ones (above, above+position). The reference is the
 // CPU model in double holding the same weights. Compiled by the host
 // compiler (the CPU model is Eigen code) into the CUDA test binary.
 //
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "deepgen/cuda/check.hpp"
@@ -43,13 +45,31 @@ Tensor<int32_t> as_tensor(const std::vector<int32_t>& images, int64_t count, int
   return t;
 }
 
-/// The double CPU model with exactly the weights of `model`.
+/// The double CPU model with exactly the weights (and the configuration) of `model`.
 template <typename T>
 models::PixelRNN<double> in_double(const models::PixelRNN<T>& model) {
   Philox unused(0);
-  models::PixelRNN<double> ref(model.palette_size(), model.hidden_size(), unused);
+  models::PixelRNN<double> ref(model.config(), unused);
   copy_weights(model, ref);
   return ref;
+}
+
+/// A 2-D context's configuration for IMAGE_W × IMAGE_H = P-pixel images.
+constexpr int64_t IMAGE_W = 4, IMAGE_H = 3;
+static_assert(IMAGE_W * IMAGE_H == P, "the 2-D cases use the P-pixel images of the others");
+models::PixelRNNConfig config_2d(models::PixelContext context) {
+  return models::PixelRNNConfig{K, H, context, IMAGE_W, IMAGE_H};
+}
+
+/// Every weight of `model` times `factor`: larger weights make each step's
+/// colour depend more on what it sees (the pixels above too), so a token
+/// built wrong changes a greedy completion.
+template <typename T>
+void scale_weights(models::PixelRNN<T>& model, double factor) {
+  for (auto& [name, p] : model.named_parameters()) {
+    Var<T> q = p;
+    for (int64_t n = 0; n < q.value().numel(); ++n) q.value()[n] = T(double(q.value()[n]) * factor);
+  }
 }
 
 }  // namespace
@@ -321,4 +341,142 @@ TEST_CASE("cuda::PixelRNN: training on the GPU follows the CPU's, step by step a
   CHECK(cpu_nll < 1.5);
   CHECK(gpu_nll < 1.5);
   CHECK(std::abs(cpu_nll - gpu_nll) <= 0.1);
+}
+
+// ---- the 2-D contexts (models/pixel_context.hpp) ------------------------------------------
+
+TEMPLATE_TEST_CASE("cuda::PixelRNN with a 2-D context: loss, every gradient and the step equal the CPU model's",
+                   "[cuda][pixelrnn][context]", float, double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  const models::PixelContext context = GENERATE(models::PixelContext::above, models::PixelContext::above_position);
+  const double dropout = GENERATE(0.0, 0.3);
+  INFO("context " << models::context_name(context) << ", dropout " << dropout);
+  std::mt19937 rng = make_rng(37, int64_t(context), int64_t(dropout * 10));
+  const std::vector<int32_t> images = random_images(rng, B, P);
+  Philox init(rng());
+  models::PixelRNN<T> model(config_2d(context), init);
+  cuda::PixelRNNStepOptions opts;
+  opts.lr = 1e-2;
+  opts.eps = 1e-3;  // smooth in g: see the lecture model's case
+  opts.max_grad_norm = 0.05;
+  opts.dropout = dropout;
+  opts.seed = 78;
+  optim::Adam<T> adam(model.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
+  cuda::PixelRNN<T> gpu = models::to_device(model, &adam);
+  CHECK(gpu.config().context == context);
+  CHECK((gpu.parameters().shape(0) == std::vector<int64_t>{4 * H, model.config().input_size()}));
+
+  // Poison: a larger batch of other images first, so the workspaces and the
+  // gradient buffer hold stale values the real call must overwrite.
+  const std::vector<int32_t> other = random_images(rng, B + 2, P);
+  gpu.forward_backward(other.data(), B + 2, P, dropout, opts.seed + 1);
+
+  models::PixelRNN<double> ref = in_double(model);
+  optim::Adam<double> ref_adam(ref.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
+  const Tensor<int32_t> batch = as_tensor(images, B, P);
+  const double loss = gpu.forward_backward(images.data(), B, P, dropout, opts.seed);
+  ref_adam.zero_grad();
+  Philox mask_rng(opts.seed, uint64_t(1) << 40 | uint64_t(ref_adam.steps()));
+  const Var<double> ref_loss = ref.training_loss(batch, dropout, mask_rng);
+  backward(ref_loss);
+  INFO("loss gpu " << loss << " cpu " << ref_loss.value()[0]);
+  CHECK(std::abs(loss - ref_loss.value()[0]) <= step_tolerance<T>() * ref_loss.value()[0]);
+  const auto ref_params = ref.named_parameters();
+  for (int i = 0; i < cuda::PixelRNN<T>::PARAMETERS; ++i) {
+    std::vector<T> g(size_t(gpu.parameters().numel(i)), T(NAN));
+    gpu.parameters().get_gradient(i, g.data());
+    require_close(ref_params[size_t(i)].first.c_str(), g, flat(ref_params[size_t(i)].second.grad()),
+                  step_tolerance<T>());
+  }
+
+  // The whole step (clipping acts at 0.05), then the weights back to the CPU model.
+  gpu.parameters().set_steps(0);
+  const double step_loss = gpu.train_step(images.data(), B, P, opts);
+  const double ref_step_loss = ref.train_step(batch, ref_adam, opts.max_grad_norm, dropout, opts.seed);
+  CHECK(std::abs(step_loss - ref_step_loss) <= step_tolerance<T>() * ref_step_loss);
+  models::to_host(gpu, model, &adam);
+  const auto params = model.named_parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    require_close(params[i].first.c_str(), elements(params[i].second.value()), flat(ref_params[i].second.value()),
+                  step_tolerance<T>());
+}
+
+TEMPLATE_TEST_CASE("cuda::PixelRNN with a 2-D context: NLL over batches equals the CPU model's",
+                   "[cuda][pixelrnn][context]", float, double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  const models::PixelContext context = GENERATE(models::PixelContext::above, models::PixelContext::above_position);
+  INFO("context " << models::context_name(context));
+  std::mt19937 rng = make_rng(38, int64_t(context), 0);
+  const int64_t count = 7;  // batches of 3: 3 + 3 + 1
+  const std::vector<int32_t> images = random_images(rng, count, P);
+  Philox init(rng());
+  const models::PixelRNN<T> model(config_2d(context), init);
+  cuda::PixelRNN<T> gpu = models::to_device(model);
+  const double got = gpu.nll(images.data(), count, P, 3);
+  const double want = in_double(model).nll(images.data(), count, P, 3);
+  INFO("gpu " << got << " cpu " << want);
+  CHECK(std::abs(got - want) <= step_tolerance<T>() * want);
+}
+
+TEMPLATE_TEST_CASE("cuda::PixelRNN::complete with a 2-D context: the CPU's completion, the kept pixels kept",
+                   "[cuda][pixelrnn][context][sampling]", float, double) {
+  if (gpu_missing()) return;
+  using T = TestType;
+  const models::PixelContext context = GENERATE(models::PixelContext::above, models::PixelContext::above_position);
+  INFO("context " << models::context_name(context));
+  std::mt19937 rng = make_rng(39, int64_t(context), 0);
+  const int64_t rows = 64;
+  const std::vector<int32_t> images = random_images(rng, rows, P);
+  Philox init(rng());
+  models::PixelRNN<T> model(config_2d(context), init);
+  scale_weights(model, 4.0);
+  cuda::PixelRNN<T> gpu = models::to_device(model);
+  // keep 0: from scratch; 1: the first row's above tokens all built on the
+  // device; W + 1: kept pixels above the first drawn ones; P − 1: one pixel.
+  for (int64_t keep : {int64_t(0), int64_t(1), IMAGE_W + 1, P - 1}) {
+    for (double temperature : {0.0, 1.0}) {
+      INFO("keep " << keep << ", temperature " << temperature);
+      std::vector<int32_t> got = images;
+      std::fill(got.begin(), got.end(), poison<int32_t>());  // the pixels to draw: never read
+      for (int64_t r = 0; r < rows; ++r) std::copy_n(images.begin() + r * P, keep, got.begin() + r * P);
+      gpu.complete(got.data(), rows, P, keep, temperature, 9, 100);
+      const Tensor<int32_t> want = model.complete(as_tensor(images, rows, P), keep, {temperature, 0}, 9, 100);
+      int64_t same = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t t = 0; t < keep; ++t) REQUIRE(got[size_t(r * P + t)] == images[size_t(r * P + t)]);
+        for (int64_t t = keep; t < P; ++t) REQUIRE((got[size_t(r * P + t)] >= 0 && got[size_t(r * P + t)] < K));
+        same += std::equal(got.begin() + r * P, got.begin() + (r + 1) * P, want.data() + r * P);
+      }
+      // Equal probabilities to rounding: in double every row agrees; in float
+      // a uniform (or a near tie at temperature 0) within rounding of a
+      // boundary sends a row its own way: allow two such rows.
+      if (std::is_same<T, double>::value) CHECK(same == rows);
+      else CHECK(same >= rows - 2);
+    }
+  }
+}
+
+TEST_CASE("cuda::PixelRNN with a 2-D context: images of another size are refused before any work",
+          "[cuda][pixelrnn][context]") {
+  if (gpu_missing()) return;
+  const models::PixelContext context = GENERATE(models::PixelContext::above, models::PixelContext::above_position);
+  INFO("context " << models::context_name(context));
+  cuda::PixelRNN<float> gpu(config_2d(context));
+  const int64_t wrong = P - 2;  // not 4 x 3
+  std::vector<int32_t> images(size_t(B * wrong), 1);
+  const std::string said = std::string("pixels but this model's '") + models::context_name(context) +
+                           "' context reads 4 x 3 images";
+  CHECK_THROWS_WITH(gpu.forward_backward(images.data(), B, wrong, 0, 0),
+                    Catch::Contains("cuda::PixelRNN::forward_backward: images have 10") && Catch::Contains(said));
+  CHECK_THROWS_WITH(gpu.train_step(images.data(), B, wrong, {}), Catch::Contains(said));
+  CHECK(gpu.parameters().steps() == 0);
+  CHECK_THROWS_WITH(gpu.nll(images.data(), B, wrong), Catch::Contains(said));
+  const std::vector<int32_t> before = images;
+  CHECK_THROWS_WITH(gpu.complete(images.data(), B, wrong, 2, 1.0, 0), Catch::Contains(said));
+  CHECK(images == before);
+  // A configuration the CPU model refuses is refused here too.
+  CHECK_THROWS_WITH(cuda::PixelRNN<float>(models::PixelRNNConfig{K, H, context, 0, 3}),
+                    Catch::Contains("cuda::PixelRNN: the '") && Catch::Contains("needs the image size"));
 }

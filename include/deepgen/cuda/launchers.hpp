@@ -14,7 +14,9 @@
 //   pre = h_prev · weight_hhᵀ                      cuBLAS GEMM, (B, 4H)
 //   lstm_pointwise_fwd(pre, tokens, weight_ih, …)   gather + biases + gates + cell, one pass
 // The one-hot input never becomes a matrix: its projection is column tokens[b]
-// of weight_ih, added in the same pass (DESIGN.md, "Where speed comes from").
+// of weight_ih, added in the same pass (DESIGN.md, "Where speed comes from");
+// a multi-hot input (S tokens per row, a PixelRNN's 2-D context) is the sum of
+// S such columns, and its gradient S scatters per row.
 //
 // Layouts (row-major, PyTorch's gate order i, f, g, o; see detail/lstm_gates.hpp):
 //   pre, act, dpre        (B, 4H)   row b = [i | f | g | o], each block H wide
@@ -55,6 +57,16 @@ void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih,
                         const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
                         int64_t I, cudaStream_t stream);
 
+/// The multi-hot PixelRNN step (a 2-D context, models/pixel_context.hpp): as
+/// above with S tokens per row, tokens (B, S), the input projection the sum
+/// a += Σ_s weight_ih[:, tokens[b, s]] (negative tokens add nothing; any token
+/// >= I makes the row NaN). S = 1 is the one-hot launcher above, same kernel.
+/// Throws deepgen::Error for B, H, I or S <= 0 or a null pointer.
+template <typename T>
+void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih, const T* b_ih,
+                        const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
+                        int64_t I, int64_t S, cudaStream_t stream);
+
 /// Backward of the pointwise LSTM step (detail::lstm_unit_bwd per (b, j)).
 ///   act     (B, 4H) activated gates saved by the forward
 ///   c_prev  (B, H)  cell state entering the step;  c (B, H) cell state it produced
@@ -79,6 +91,14 @@ void lstm_pointwise_bwd(const T* act, const T* c_prev, const T* c, const T* dh, 
 template <typename T>
 void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
                         int64_t I, cudaStream_t stream);
+
+/// Gradient of the multi-hot gather: as above with S tokens per row, tokens
+/// (N, S); every token 0 <= tokens[n, s] < I receives dpre[n, :] in its column
+/// (the rest add nothing). S = 1 is the launcher above, same kernel.
+/// Throws deepgen::Error for N, H4, I or S <= 0 or a null pointer.
+template <typename T>
+void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
+                        int64_t I, int64_t S, cudaStream_t stream);
 
 // ---- softmax cross-entropy (kernels/softmax_ce.cu) ---------------------------------------
 

@@ -10,6 +10,7 @@
 //
 // Layouts (device pointers, row-major, time-major like the CPU op's saved tensors):
 //   tokens (T, B) int32, −1 = the all-zeros input;  weight_ih (4H, I), weight_hh (4H, H)
+//     (multi-hot, the overloads taking S: tokens (T, B, S), S columns summed per row)
 //   h0, c0 (B, H) or nullptr for zeros;  act (T, B, 4H);  hs, cs (T + 1, B, H)
 // Declarations only, in plain C++; defined in kernels/lstm_sequence.cu.
 #pragma once
@@ -26,6 +27,13 @@ template <typename T>
 void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_ih, const T* weight_hh,
                                   const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,
                                   int64_t H, int64_t I, T* act, T* hs, T* cs);
+
+/// As above with S tokens per row, tokens (T, B, S) time-major (a PixelRNN's
+/// 2-D context): step t's input is the sum of weight_ih's columns tokens[t, b, ·].
+template <typename T>
+void lstm_sequence_forward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_ih, const T* weight_hh,
+                                  const T* b_ih, const T* b_hh, const T* h0, const T* c0, int64_t B, int64_t steps,
+                                  int64_t H, int64_t I, int64_t S, T* act, T* hs, T* cs);
 
 /// Backpropagation through time for the forward above, from dy (T, B, H), the
 /// gradient on every h_t (time-major), and optionally dh_n, dc_n (B, H) on the
@@ -45,6 +53,14 @@ template <typename T>
 void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_hh, const T* act,
                                    const T* hs, const T* cs, const T* dy, const T* dh_n, const T* dc_n, int64_t B,
                                    int64_t steps, int64_t H, int64_t I, const T* ones, T* dpre, T* work,
+                                   T* dweight_ih, T* dweight_hh, T* db_ih, T* db_hh, T* dh0, T* dc0);
+
+/// As above with S tokens per row, tokens (T, B, S): every token's column of
+/// dweight_ih receives its row of dpre (onehot_scatter_add with S).
+template <typename T>
+void lstm_sequence_backward_onehot(const Context& ctx, const int32_t* tokens, const T* weight_hh, const T* act,
+                                   const T* hs, const T* cs, const T* dy, const T* dh_n, const T* dc_n, int64_t B,
+                                   int64_t steps, int64_t H, int64_t I, int64_t S, const T* ones, T* dpre, T* work,
                                    T* dweight_ih, T* dweight_hh, T* db_ih, T* db_hh, T* dh0, T* dc0);
 
 }  // namespace deepgen::cuda

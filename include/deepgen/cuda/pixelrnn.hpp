@@ -1,5 +1,7 @@
-// cuda/pixelrnn.hpp — the lecture's PixelRNN trained, scored and sampled on
-// the GPU: the device counterpart of models/pixelrnn.hpp, step for step.
+// cuda/pixelrnn.hpp — the PixelRNN trained, scored and sampled on the GPU:
+// the device counterpart of models/pixelrnn.hpp, step for step, in each of
+// its contexts (models/pixel_context.hpp: the lecture's previous pixel, or
+// also the row above, and the pixel's position).
 //
 // A cuda::PixelRNN<T> holds, in device memory, the six parameters in
 // PyTorch's order (PARAMETER_NAMES; models::PixelRNN's named_parameters()
@@ -8,9 +10,16 @@
 // of the weights: models/pixelrnn_cuda.hpp copies a models::PixelRNN and its
 // optim::Adam here and back (for checkpoints), with names and shapes checked.
 //
-// One training step (train_step), on the context's stream, for B images of P
+// A step reads S = config().slots() tokens (1, 4 or 6), each one column of
+// lstm.weight_ih_l0 (4H, config().input_size()); the host builds every
+// training step's tokens with PixelRNNConfig::step_tokens, the CPU model's
+// function, and uploads them with the targets (the pixels) beside them. A 2-D
+// context's images must be width × height pixels; others are refused.
+//
+// One training step (train_step), on the CUDA stream, for B images of P
 // pixels, N = P·B rows in time-major order (row t·B + b is image b, step t):
 //   1. lstm_sequence_forward_onehot: T = P steps of one GEMM + the fused step
+//      (the gather of the S columns of each row's tokens, summed)
 //   2. dropout on h (the CPU's mask, element for element: Philox(seed, 2^40 |
 //      step) word (b·P + t)·H + j), one kernel that recomputes the mask
 //      instead of storing it, so backward is the same kernel again
@@ -20,7 +29,7 @@
 //      finite before any gradient is computed (as optim::backward_and_step)
 //   5. softmax_xent_bwd, then fc's gradients as two GEMMs and a GEMV over all
 //      N rows, dh = dlogits·fc.weight, dropout backward, and
-//      lstm_sequence_backward_onehot
+//      lstm_sequence_backward_onehot (which scatters each of the S tokens)
 //   6. ParameterStore::clip_and_update: ‖g‖₂ over every gradient (one
 //      cublasNrm2), checked finite, scaled to max_grad_norm when above it
 //      (PyTorch's clip_grad_norm_), then adam_update_all over the one buffer
@@ -28,10 +37,15 @@
 // finiteness checks need them, and they cost a few microseconds.
 //
 // Sampling and completion (complete) run the recurrence one step at a time
-// with the sampled colour kept on the device: the token read at step t is the
-// pixel written at step t − 1, so nothing crosses to the host until the end.
-// Row b draws from Philox(seed, first_index + b), one uniform per sampled
-// pixel, as models::PixelRNN::complete does.
+// with the sampled colours kept on the device, so nothing crosses to the host
+// until the end. The tokens of steps 0 … keep read kept pixels only and are
+// built on the host; after that, for context previous the token read at step
+// t is the pixel sample_rows wrote at step t − 1 (into the token row itself),
+// and for a 2-D context one small kernel per drawn pixel writes it into the
+// device copy of the images and builds step t + 1's tokens from them with
+// PixelRNNConfig::step_tokens (DEEPGEN_HD: the CPU's function on the device).
+// Kept pixels are never written. Row b draws from Philox(seed, first_index +
+// b), one uniform per sampled pixel, as models::PixelRNN::complete does.
 //
 // Plain C++ (no Eigen): this header compiles with g++ and nvcc; the
 // definitions live in kernels/pixelrnn.cu, instantiated for float and double.
@@ -42,6 +56,7 @@
 #include <string>
 #include <vector>
 
+#include "../models/pixel_context.hpp"
 #include "context.hpp"
 #include "memory.hpp"
 #include "parameters.hpp"
@@ -64,15 +79,23 @@ class PixelRNN {
   static constexpr std::array<const char*, PARAMETERS> PARAMETER_NAMES = {
       "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"};
 
-  /// palette_size K colours, hidden_size H cells. Parameters start at zero:
-  /// copy real ones in through parameters() (or models/pixelrnn_cuda.hpp's
-  /// to_device). Throws deepgen::CudaError without a usable device.
+  /// The lecture's model (context previous): palette_size K colours,
+  /// hidden_size H cells. Parameters start at zero: copy real ones in through
+  /// parameters() (or models/pixelrnn_cuda.hpp's to_device). Throws
+  /// deepgen::CudaError without a usable device.
   PixelRNN(int64_t palette_size, int64_t hidden_size);
 
+  /// A PixelRNN of any context (checked as the CPU model checks it; throws
+  /// deepgen::Error otherwise): lstm.weight_ih_l0 is (4H, config.input_size()).
+  /// Parameters start at zero, as above.
+  explicit PixelRNN(const models::PixelRNNConfig& config);
+
+  /// Sizes and context.
+  const models::PixelRNNConfig& config() const { return m_config; }
   /// K, the number of colours.
-  int64_t palette_size() const { return m_K; }
+  int64_t palette_size() const { return m_config.palette_size; }
   /// H, the LSTM's hidden units.
-  int64_t hidden_size() const { return m_H; }
+  int64_t hidden_size() const { return m_config.hidden_size; }
   /// The parameters, their gradients, Adam's moments and step count.
   ///@{
   ParameterStore<T>& parameters() { return m_store; }
@@ -80,9 +103,9 @@ class PixelRNN {
   ///@}
 
   /// Forward and backward on B images of P pixels (host, B × P colour indices
-  /// in [0, K), checked): returns the mean cross-entropy (nats per pixel) and
-  /// leaves every parameter's gradient in the gradient buffer (overwritten),
-  /// the values of models::PixelRNN::training_loss + backward with the
+  /// in [0, K), checked; a 2-D context needs P = width · height): returns the
+  /// mean cross-entropy (nats per pixel) and leaves every parameter's
+  /// gradient in the gradient buffer (overwritten), the values of models::PixelRNN::training_loss + backward with the
   /// dropout mask of Philox(seed, 2^40 | parameters().steps()). No update.
   double forward_backward(const int32_t* images, int64_t B, int64_t P, double dropout, uint64_t seed);
 
@@ -97,7 +120,8 @@ class PixelRNN {
 
   /// Complete B images (host, B × P, in place) from their first `keep` pixels,
   /// at `temperature` (0: the likeliest colour): models::PixelRNN::complete
-  /// with top_k = 0. keep = 0 draws new images. Needs one step's workspace
+  /// with top_k = 0 (a 2-D context: P = width · height). keep = 0 draws new
+  /// images; the kept pixels are never written. Needs one step's workspace
   /// (not the training one), so any batch that fits the CPU fits here.
   void complete(int32_t* images, int64_t B, int64_t P, int64_t keep, double temperature, uint64_t seed,
                 uint64_t first_index = 0);
@@ -106,6 +130,7 @@ class PixelRNN {
   const Context& context() const { return m_ctx; }
 
  private:
+  void check_size(int64_t P, const char* where) const;  // a 2-D context's P = width · height
   void check_images(const int32_t* images, int64_t B, int64_t P, const char* where) const;
   void reserve(int64_t B, int64_t P);           // grow the training workspaces for (B, P)
   void reserve_sampling(int64_t B, int64_t P);  // grow complete()'s
@@ -114,12 +139,13 @@ class PixelRNN {
   T* param(int i) { return m_store.parameter(i); }
   T* grad(int i) { return m_store.gradient(i); }
 
-  int64_t m_K, m_H;
+  models::PixelRNNConfig m_config;
+  int64_t m_K, m_H, m_S;  // palette size, hidden size, tokens per step (config().slots())
   Context m_ctx;
   ParameterStore<T> m_store;
   // Training workspaces for m_batch images of m_steps_reserved pixels (reserve()).
   int64_t m_batch = 0, m_steps_reserved = 0;
-  DeviceBuffer<int32_t> m_tokens;             // (P + 1, B): inputs are rows 0 … P−1, targets rows 1 … P
+  DeviceBuffer<int32_t> m_tokens;             // inputs (P, B, S), then targets (P, B)
   DeviceBuffer<T> m_act, m_dpre;              // (P, B, 4H)
   DeviceBuffer<T> m_hs, m_cs;                 // (P + 1, B, H)
   DeviceBuffer<T> m_hdrop;                    // (P, B, H): dropped h, then dh
@@ -128,7 +154,9 @@ class PixelRNN {
   DeviceBuffer<T> m_work;                     // (2, B, H)
   // complete()'s workspaces (reserve_sampling()): one step at a time.
   int64_t m_sample_batch = 0, m_sample_steps = 0;
-  DeviceBuffer<int32_t> m_sample_tokens;      // (P + 1, B), as m_tokens
+  DeviceBuffer<int32_t> m_sample_tokens;      // (P + 1, B, S): step t's tokens in row t
+  DeviceBuffer<int32_t> m_sample_images;      // (B, P), the images being drawn (2-D contexts only)
+  DeviceBuffer<int32_t> m_sample_drawn;       // (B), the pixel just drawn (2-D contexts only)
   DeviceBuffer<T> m_sample_state;             // (4, B, H): h and c, two of each (this step, the next)
   DeviceBuffer<T> m_sample_act;               // (B, 4H)
   DeviceBuffer<T> m_sample_logits, m_sample_weights;  // (B, K)

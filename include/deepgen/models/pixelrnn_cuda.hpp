@@ -11,15 +11,11 @@
 
 namespace deepgen::models {
 
-/// A new cuda::PixelRNN holding `model` (and `adam`'s state, if given).
-/// The GPU model runs the lecture's context only: a 2-D context model is
-/// refused with deepgen::Error rather than run wrong.
+/// A new cuda::PixelRNN of `model`'s configuration (any context) holding its
+/// weights (and `adam`'s state, if given).
 template <typename T>
 cuda::PixelRNN<T> to_device(const PixelRNN<T>& model, const optim::Adam<T>* adam = nullptr) {
-  DEEPGEN_CHECK(!model.config().two_dimensional(), "cuda::PixelRNN runs the lecture's PixelRNN (context "
-                "'previous') only, but this model's context is '", context_name(model.config().context),
-                "'; use --device cpu (or train with --context previous for the GPU)");
-  cuda::PixelRNN<T> gpu(model.palette_size(), model.hidden_size());
+  cuda::PixelRNN<T> gpu(model.config());
   cuda::copy_to_device(model, adam, gpu.parameters());
   return gpu;
 }
