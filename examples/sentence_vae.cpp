@@ -161,7 +161,7 @@ int interpolate(const UseOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // a fresh multi-MiB buffer otherwise costs page faults every step (DESIGN.md)
+  keep_freed_memory();  // a fresh multi-MiB buffer otherwise costs page faults every step (docs/architecture.md)
 
   CLI::App app{"Sentence VAE (and LSTM language model) on WordNet's usage examples"};
   app.require_subcommand(1);

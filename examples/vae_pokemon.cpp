@@ -24,7 +24,7 @@
 //   neg_elbo_nats_per_image=<v> recon=<v> kl=<v>
 //   wrote <path>
 // All figures are nats per image; VALIDATION and TEST are the fixed splits of
-// DESIGN.md. Training is train::run: checkpoints every epoch, exact --resume,
+// docs/data.md. Training is train::run: checkpoints every epoch, exact --resume,
 // best.safetensors at the lowest validation negative ELBO, and early stopping
 // on it (--patience), which sets how long the default run trains (docs/vae.md).
 // The model's sizes and mode are read back from the checkpoint's tensor shapes.
@@ -230,7 +230,7 @@ int interpolate(const UseOptions& u) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // a fresh multi-MiB buffer otherwise costs page faults every step (DESIGN.md)
+  keep_freed_memory();  // a fresh multi-MiB buffer otherwise costs page faults every step (docs/architecture.md)
   TrainOptions t;
   t.cli.loop.epochs = 200;  // early stopping on validation ends the default run (docs/vae.md)
   t.cli.loop.patience = 10;

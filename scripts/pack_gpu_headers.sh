@@ -20,7 +20,7 @@
 # programs build. The folder is replaced atomically: a failed pack leaves any
 # previous one untouched.
 #
-# With POKEMON_DATA set (e.g. ../shared/data/pokemon), its pixel_color.txt and
+# With POKEMON_DATA set (e.g. data/pokemon), its pixel_color.txt and
 # colormap.txt are also copied to data/pokemon/ (git-ignored), where
 # gpu_check.sh's NLL comparison looks; carry that folder too.
 set -euo pipefail

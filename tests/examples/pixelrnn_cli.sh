@@ -61,6 +61,56 @@ expect_error "hidden size that does not match" "has hidden size 8 but --hidden i
   "$BIN" train --data "$D" --hidden 16 --batch 8 --seed 3 --out "$OUT" --epochs 2 --resume
 expect_error "keep out of range" "--keep" "$BIN" complete --data "$D" --weights "$M" --keep 1.5 --out "$WORK/c.png"
 
+# ---- the model's configuration travels in the checkpoint (models/pixel_context.hpp) -----------------
+# The default context sees the row above; the lecture model is --context previous. eval, complete and
+# sample take neither: they read it from the file, and resume refuses another.
+LECTURE=$WORK/lecture
+if "$BIN" train "${TRAIN[@]}" --context previous --out "$LECTURE" --epochs 1 >"$WORK/lecture.out" 2>&1 &&
+   "$BIN" eval --data "$D" --weights "$LECTURE/model.safetensors" | grep -qE '^nll_nats_per_pixel=[0-9.]+$'; then
+  pass "train and eval the lecture model (--context previous)"; else fail "lecture model: $(cat "$WORK/lecture.out")"; fi
+expect_error_keeps "$M" "resume with another context" "has context 'above+position' but --context is 'previous'" \
+  "$BIN" train "${TRAIN[@]}" --context previous --out "$OUT" --epochs 2 --resume
+run_case "unknown context (a usage error: CLI11 exit status 105)" 105 "--context: diagonal not in" "$BIN" train "${TRAIN[@]}" --context diagonal --out "$WORK/o" --epochs 1
+python3 - "$M" "$WORK" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+def write(name, key, value):
+    h = json.loads(json.dumps(header))
+    h["__metadata__"][key] = value
+    text = json.dumps(h).encode()
+    open(sys.argv[2] + "/" + name, "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+write("meta_context.safetensors", "pixelrnn.context", "diagonal")
+write("meta_hidden.safetensors", "pixelrnn.hidden_size", "12x")
+write("meta_width.safetensors", "pixelrnn.width", "4")
+PY
+expect_error "metadata: unknown context" "unknown PixelRNN context 'diagonal'" \
+  "$BIN" eval --data "$D" --weights "$WORK/meta_context.safetensors"
+expect_error "metadata: not a number" "'pixelrnn.hidden_size' is '12x'" \
+  "$BIN" sample --data "$D" --weights "$WORK/meta_hidden.safetensors" --out "$WORK/s.png"
+expect_error "metadata disagrees with the tensors" "metadata says" \
+  "$BIN" complete --data "$D" --weights "$WORK/meta_width.safetensors" --keep 0.5 --out "$WORK/c.png"
+
+# ---- drawn images as indices, and their sprite figures beside TEST's -----------------------------
+if "$BIN" sample --data "$D" --weights "$M" --count 4 --out "$WORK/s.png" --out-indices "$WORK/s.txt" | grep -q "wrote $WORK/s.txt" &&
+   [ "$(wc -l <"$WORK/s.txt")" -eq 4 ] &&
+   "$BIN" stats --data "$D" --images "$WORK/s.txt" >"$WORK/stats.out" &&
+   grep -qE '^set=images images=4 background_share=[0-9.]+ components_median=[0-9.]+ components_mean=[0-9.]+ colours_median=[0-9.]+ colours_mean=[0-9.]+$' "$WORK/stats.out" &&
+   grep -qE '^set=test images=2 ' "$WORK/stats.out" &&
+   "$BIN" eval --data "$D" --weights "$M" --images "$WORK/s.txt" | grep -qE '^nll_nats_per_pixel=[0-9.]+$'; then
+  pass "sample --out-indices, stats and eval --images read the drawn images"
+else fail "--out-indices/stats: $(cat "$WORK/stats.out" 2>/dev/null)"; fi
+if "$BIN" complete --data "$D" --weights "$M" --keep 0.5 --count 2 --samples 3 --out "$WORK/c.png" \
+     --out-indices "$WORK/c.txt" >/dev/null && [ "$(wc -l <"$WORK/c.txt")" -eq 6 ] &&
+   diff <(head -n 1 "$WORK/c.txt" | cut -d' ' -f1-15) <(sed -n 8p "$D/pixel_color.txt" | cut -d' ' -f1-15) >/dev/null; then
+  pass "complete --out-indices keeps the top 3 rows of TEST image 0 (file row 7)"; else fail "complete --out-indices"; fi
+make_data "$WORK/other" 40 4
+expect_error "stats of images of another size" "images are 4 × 4 but the data's are 5 × 5" \
+  "$BIN" stats --data "$D" --images "$WORK/other/pixel_color.txt"
+expect_error "a 2-D model on images of another size" "5 × 5 images" \
+  "$BIN" eval --data "$D" --weights "$M" --images "$WORK/other/pixel_color.txt"
+
 # ---- divergence: NaN stops training with a message; the last checkpoint stays ------------------------
 expect_error_keeps "$M" "NaN in training" "training diverged" \
   "$BIN" train "${TRAIN[@]}" --out "$OUT" --epochs 3 --resume --lr 1e38 --clip 0

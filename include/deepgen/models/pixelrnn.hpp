@@ -2,7 +2,7 @@
 // pixel by pixel and predicts the next pixel's colour; optionally it also
 // sees the row above (models/pixel_context.hpp).
 //
-// Sequence convention (docs/architecture.md): for an image of P pixels (row-major),
+// Sequence convention (docs/pixelrnn.md, "The model"): for an image of P pixels (row-major),
 //   input at step t  = colour of pixel t−1, one-hot, as a column gather of
 //                      lstm.weight_ih_l0; step 0 gets the all-zeros input;
 //                      a 2-D context adds the pixels above pixel t (and its

@@ -14,7 +14,7 @@
 //   (5) KL = ½ Σ_d (exp(s) + m² − 1 − s), nats per image (0 for the AE)
 //   (6) loss = recon + β·KL;  with β = 1 this is the negative ELBO, an upper
 //       bound on −log p(x)
-// A categorical likelihood per pixel (DESIGN.md) keeps colours crisp; RGB
+// A categorical likelihood per pixel (docs/vae.md) keeps colours crisp; RGB
 // regression averages them into grey.
 //
 // The encoder's first layer reads the one-hot image (P·K inputs) as a sum of
