@@ -14,7 +14,7 @@
 //   pre = h_prev · weight_hhᵀ                      cuBLAS GEMM, (B, 4H)
 //   lstm_pointwise_fwd(pre, tokens, weight_ih, …)   gather + biases + gates + cell, one pass
 // The one-hot input never becomes a matrix: its projection is column tokens[b]
-// of weight_ih, added in the same pass (DESIGN.md, "Where speed comes from");
+// of weight_ih, added in the same pass (docs/architecture.md, "The LSTM");
 // a multi-hot input (S tokens per row, a PixelRNN's 2-D context) is the sum of
 // S such columns, and its gradient S scatters per row.
 //
