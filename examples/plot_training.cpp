@@ -11,11 +11,22 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 using namespace deepgen;
 
 namespace {
+/// The whole of `text` as a finite number, or deepgen::Error naming `where`.
+double number(const std::string& text, const std::string& where) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  DEEPGEN_CHECK(!text.empty() && end == text.c_str() + text.size() && std::isfinite(v), where, ": '", text,
+                "' is not a finite number");
+  return v;
+}
+
 io::Series read_series(const std::string& spec, const std::string& x, const std::string& y) {
   const auto eq = spec.find('=');
   const std::string path = spec.substr(0, eq);
@@ -26,7 +37,11 @@ io::Series read_series(const std::string& spec, const std::string& x, const std:
   for (const std::string& h : log.header) columns += (columns.empty() ? "" : ", ") + h;
   for (const std::string& name : {x, y})
     DEEPGEN_CHECK(log.column(name) >= 0, path, ": no column '", name, "'; its columns are ", columns);
-  for (const auto& row : log.rows) s.points.emplace_back(std::stod(row[size_t(cx)]), std::stod(row[size_t(cy)]));
+  for (size_t r = 0; r < log.rows.size(); ++r) {
+    const std::string where = path + ": data row " + std::to_string(r + 1);
+    s.points.emplace_back(number(log.rows[r][size_t(cx)], where + ", column '" + x + "'"),
+                          number(log.rows[r][size_t(cy)], where + ", column '" + y + "'"));
+  }
   return s;
 }
 }  // namespace
@@ -39,7 +54,7 @@ int main(int argc, char** argv) {
   app.add_option("--x", x, "x column")->capture_default_str();
   app.add_option("--y", y, "y column")->capture_default_str();
   app.add_option("--title", title, "plot title")->capture_default_str();
-  app.add_option("--hline", hlines, "VALUE:LABEL reference line");
+  app.add_option("--hline", hlines, "VALUE:LABEL reference line (one per --hline)")->allow_extra_args(false);
   app.add_option("logs", logs, "train_log.csv files, each optionally =LABEL")->required();
   CLI11_PARSE(app, argc, argv);
   try {
@@ -51,7 +66,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& h : hlines) {
       const auto colon = h.find(':');
-      const double v = std::stod(h.substr(0, colon));
+      const double v = number(h.substr(0, colon), "--hline " + h);
       series.push_back({colon == std::string::npos ? h : h.substr(colon + 1), {{0.0, v}, {x_max, v}}});
     }
     io::write_png(out, io::plot_curves(series, 640, 400, title, x, y));
