@@ -118,7 +118,7 @@ inline void check_sequence_sizes(const char* fn, int64_t B, int64_t steps, int64
   check_positive(fn, "B", B, "the batch size");
   check_positive(fn, "steps", steps, "the sequence length T");
   check_positive(fn, "H", H, "the hidden size");
-  check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
+  check_positive(fn, "I", I, "the input size: K, or a PixelRNN context's input_size()");
   check_product(fn, 4, H, "4 x H");
   check_product(fn, B, 4 * H, "B x 4H");
   DEEPGEN_CHECK(steps < INT64_MAX, fn, ": steps = ", steps, " leaves no room for the initial state; pass fewer steps");

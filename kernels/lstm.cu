@@ -179,7 +179,7 @@ void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih,
                         const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
                         int64_t I, int64_t S, cudaStream_t stream) {
   const char* fn = S == 1 ? "lstm_pointwise_fwd (one-hot input)" : "lstm_pointwise_fwd (multi-hot input)";
-  check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
+  check_positive(fn, "I", I, "the input size: K, or a PixelRNN context's input_size()");
   check_positive(fn, "S", S, "the tokens per row: 1, or a PixelRNN context's slots()");
   check_positive(fn, "H", H, "the hidden size");
   check_product(fn, 4, H, "4 x H");
@@ -223,7 +223,7 @@ void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int
   const char* fn = "onehot_scatter_add";
   check_positive(fn, "N", N, "the number of rows, T x B for a whole sequence");
   check_positive(fn, "H4", H4, "the row width 4H of dpre");
-  check_positive(fn, "I", I, "the input size: the palette size K for PixelRNN");
+  check_positive(fn, "I", I, "the input size: K, or a PixelRNN context's input_size()");
   check_positive(fn, "S", S, "the tokens per row: 1, or a PixelRNN context's slots()");
   check_product(fn, N, H4, "N x H4");
   check_product(fn, H4, I, "H4 x I");
