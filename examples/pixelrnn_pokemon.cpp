@@ -13,7 +13,7 @@
 //                             [--seed S] [--device …] --out PNG [--out-indices FILE]
 //   pixelrnn_pokemon stats    --data DIR --images FILE
 //
-// The model's context and sizes come from the checkpoint (models/pixel_context.hpp);
+// The model's context and sizes come from the checkpoint (pixel_context.hpp);
 // --out-indices writes the drawn images in the pixel_color format, which
 // `stats` (and `eval --images`) read.
 //

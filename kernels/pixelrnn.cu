@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "deepgen/config.hpp"  // IGNORE_INDEX
 #include "deepgen/cuda/check.hpp"
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/cuda/lstm_sequence.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 using namespace kernels;
 
-constexpr int32_t IGNORE_INDEX = -100;  // ops/softmax_cross_entropy.hpp's; no PixelRNN target uses it
+// IGNORE_INDEX (config.hpp): no PixelRNN target uses it.
 
 // y = x·mask for x (P, B, H) time-major, where mask is the CPU dropout's
 // (ops/dropout.hpp) for the batch-major (B, P, H) tensor: element n = (b·P +

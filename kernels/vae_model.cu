@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "deepgen/config.hpp"  // IGNORE_INDEX
 #include "deepgen/cuda/check.hpp"
 #include "deepgen/cuda/launchers.hpp"
 #include "deepgen/cuda/vae.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 using namespace kernels;
 
-constexpr int32_t IGNORE_INDEX = -100;  // ops/softmax_cross_entropy.hpp's; no colour uses it
+// IGNORE_INDEX (config.hpp): no colour uses it.
 
 // The CPU train step's noise stream (models::VAE::train_step).
 uint64_t noise_stream(int64_t step) { return (uint64_t(1) << 40) + uint64_t(step); }

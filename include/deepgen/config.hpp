@@ -31,6 +31,11 @@ namespace deepgen {
 /// the LSTM's one-hot tokens, the CUDA kernels' −1). Step 0 of the PixelRNN
 /// sequence has no previous pixel; a pixel in the top row has none above.
 constexpr int32_t NO_INPUT = -1;
+
+/// A target that the loss skips (padding), as PyTorch's ignore_index: the
+/// softmax cross-entropy (ops/softmax_cross_entropy.hpp and its kernel) counts
+/// no row whose target is IGNORE_INDEX; data/text.hpp pads targets with it.
+constexpr int32_t IGNORE_INDEX = -100;
 }  // namespace deepgen
 
 #define DEEPGEN_VERSION_MAJOR 0

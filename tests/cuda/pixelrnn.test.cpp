@@ -343,7 +343,7 @@ TEST_CASE("cuda::PixelRNN: training on the GPU follows the CPU's, step by step a
   CHECK(std::abs(cpu_nll - gpu_nll) <= 0.1);
 }
 
-// ---- the 2-D contexts (models/pixel_context.hpp) ------------------------------------------
+// ---- the 2-D contexts (pixel_context.hpp) ------------------------------------------
 
 TEMPLATE_TEST_CASE("cuda::PixelRNN with a 2-D context: loss, every gradient and the step equal the CPU model's",
                    "[cuda][pixelrnn][context]", float, double) {

@@ -61,7 +61,7 @@ expect_error "hidden size that does not match" "has hidden size 8 but --hidden i
   "$BIN" train --data "$D" --hidden 16 --batch 8 --seed 3 --out "$OUT" --epochs 2 --resume
 expect_error "keep out of range" "--keep" "$BIN" complete --data "$D" --weights "$M" --keep 1.5 --out "$WORK/c.png"
 
-# ---- the model's configuration travels in the checkpoint (models/pixel_context.hpp) -----------------
+# ---- the model's configuration travels in the checkpoint (pixel_context.hpp) -----------------
 # The default context sees the row above; the lecture model is --context previous. eval, complete and
 # sample take neither: they read it from the file, and resume refuses another.
 LECTURE=$WORK/lecture

@@ -2,7 +2,7 @@
 // model, completion that carries the state (checked against re-running the
 // sequence), sampling, training steps and bad input.
 #include <deepgen/data/pokemon.hpp>
-#include <deepgen/io/checkpoint.hpp>
+#include <deepgen/train/checkpoint.hpp>
 #include <deepgen/models/pixelrnn.hpp>
 
 #include <nlohmann/json.hpp>
@@ -188,7 +188,7 @@ TEST_CASE("checkpoint: model and optimizer round trip; a mismatched pair is refu
   REQUIRE_THROWS_WITH(io::load_optimizer(path, meta, adam2), Contains("checkpoint mismatch") && Contains("step 999"));
 }
 
-// ---- 2-D contexts (models/pixel_context.hpp) ----------------------------------------------
+// ---- 2-D contexts (pixel_context.hpp) ----------------------------------------------
 
 namespace {
 models::PixelRNNConfig context_config(models::PixelContext c) {

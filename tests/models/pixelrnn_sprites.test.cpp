@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <deepgen/data/pokemon.hpp>
-#include <deepgen/io/checkpoint.hpp>
+#include <deepgen/train/checkpoint.hpp>
 #include <deepgen/models/pixelrnn_sprites.hpp>
 
 #include <algorithm>

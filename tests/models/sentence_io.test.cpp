@@ -3,7 +3,7 @@
 // sentence encoded with its unknown words named, codes decoded greedily,
 // sampled or by beam search; and the helpers training uses (the KL schedule,
 // the size check of --resume, corpus figures) and SentenceTask through train::run.
-#include <deepgen/io/checkpoint.hpp>
+#include <deepgen/train/checkpoint.hpp>
 #include <deepgen/models/sentence_io.hpp>
 #include <deepgen/models/sentence_training.hpp>
 

@@ -1,7 +1,7 @@
 // VAE and AE: PyTorch names and shapes, the configuration read back from a
 // checkpoint's shapes, gradients of the whole loss (double), the loss terms
 // against a hand computation, evaluation, decoding, training and bad input.
-#include <deepgen/io/checkpoint.hpp>
+#include <deepgen/train/checkpoint.hpp>
 #include <deepgen/models/vae.hpp>
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <deepgen/data/pokemon.hpp>
-#include <deepgen/io/checkpoint.hpp>
+#include <deepgen/train/checkpoint.hpp>
 #include <deepgen/models/latent_paths.hpp>
 #include <deepgen/models/option_text.hpp>
 #include <deepgen/models/vae_sprites.hpp>

@@ -57,7 +57,7 @@ void lstm_pointwise_fwd(const T* pre, const int32_t* tokens, const T* weight_ih,
                         const T* b_hh, const T* c_prev, T* act, T* c, T* h, int64_t B, int64_t H,
                         int64_t I, cudaStream_t stream);
 
-/// The multi-hot PixelRNN step (a 2-D context, models/pixel_context.hpp): as
+/// The multi-hot PixelRNN step (a 2-D context, pixel_context.hpp): as
 /// above with S tokens per row, tokens (B, S), the input projection the sum
 /// a += Σ_s weight_ih[:, tokens[b, s]] (negative tokens add nothing; any token
 /// >= I makes the row NaN). S = 1 is the one-hot launcher above, same kernel.
@@ -104,7 +104,7 @@ void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int
 
 /// Forward over N rows of K logits: probs[n] = softmax(logits[n]) and
 /// row_loss[n] = −log probs[n, targets[n]], or 0 where targets[n] ==
-/// ignore_index (padding; IGNORE_INDEX = −100 in ops/softmax_cross_entropy.hpp).
+/// ignore_index (padding; IGNORE_INDEX = −100 in config.hpp).
 /// A target outside [0, K) makes that row's loss NaN. The mean over counted
 /// rows is the caller's (sum row_loss, divide by the count it knows).
 /// Throws deepgen::Error for N <= 0, K <= 0, N >= 2^31 or a null pointer.

@@ -7,7 +7,7 @@
 // model's named_parameters() order. So one memset zeroes every gradient, one
 // cuBLAS nrm2 gives the global norm, one scal clips, and one adam_update_all
 // launch (over a single "tensor") updates everything. The names and shapes
-// are the CPU model's, and cuda/transfer.hpp copies a model and its
+// are the CPU model's, and models/cuda_transfer.hpp copies a model and its
 // optim::Adam here and back by them.
 //
 // Plain C++ (no Eigen): defined in kernels/parameters.cu.

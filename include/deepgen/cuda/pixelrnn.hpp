@@ -1,6 +1,6 @@
 // cuda/pixelrnn.hpp — the PixelRNN trained, scored and sampled on the GPU:
 // the device counterpart of models/pixelrnn.hpp, step for step, in each of
-// its contexts (models/pixel_context.hpp: the lecture's previous pixel, or
+// its contexts (pixel_context.hpp: the lecture's previous pixel, or
 // also the row above, and the pixel's position).
 //
 // A cuda::PixelRNN<T> holds, in device memory, the six parameters in
@@ -56,7 +56,7 @@
 #include <string>
 #include <vector>
 
-#include "../models/pixel_context.hpp"
+#include "../pixel_context.hpp"
 #include "context.hpp"
 #include "memory.hpp"
 #include "parameters.hpp"

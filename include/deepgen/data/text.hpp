@@ -31,9 +31,9 @@
 #include <utility>
 #include <vector>
 
+#include "../config.hpp"  // IGNORE_INDEX
 #include "../error.hpp"
 #include "../io/atomic_file.hpp"
-#include "../ops/softmax_cross_entropy.hpp"
 #include "../random.hpp"
 #include "../tensor.hpp"
 

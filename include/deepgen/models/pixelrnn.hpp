@@ -1,6 +1,6 @@
 // models/pixelrnn.hpp — the lecture's PixelRNN: an LSTM reads a palette image
 // pixel by pixel and predicts the next pixel's colour; optionally it also
-// sees the row above (models/pixel_context.hpp).
+// sees the row above (pixel_context.hpp).
 //
 // Sequence convention (docs/pixelrnn.md, "The model"): for an image of P pixels (row-major),
 //   input at step t  = colour of pixel t−1, one-hot, as a column gather of
@@ -31,7 +31,7 @@
 #include "../ops/softmax_cross_entropy.hpp"
 #include "../optim/adam.hpp"
 #include "../optim/step.hpp"
-#include "pixel_context.hpp"
+#include "../pixel_context.hpp"
 #include "sampling.hpp"
 
 namespace deepgen::models {

@@ -1,12 +1,12 @@
 // models/pixelrnn_cuda.hpp — a models::PixelRNN (and its optim::Adam) moved
 // to a cuda::PixelRNN on the GPU and back: train there, checkpoint here
-// (cuda/transfer.hpp does the copying and checks names and shapes).
+// (models/cuda_transfer.hpp does the copying and checks names and shapes).
 //
 // Needs deepgen::cuda linked (target_link_libraries(... deepgen::cuda)).
 #pragma once
 
 #include "../cuda/pixelrnn.hpp"
-#include "../cuda/transfer.hpp"
+#include "cuda_transfer.hpp"
 #include "pixelrnn.hpp"
 
 namespace deepgen::models {

@@ -1,12 +1,12 @@
 // models/vae_cuda.hpp — a models::VAE (and its optim::Adam) moved to a
 // cuda::VAE on the GPU and back: train and evaluate there, checkpoint, encode
-// and draw here (cuda/transfer.hpp does the copying and checks names and
+// and draw here (models/cuda_transfer.hpp does the copying and checks names and
 // shapes).
 //
 // Needs deepgen::cuda linked (target_link_libraries(... deepgen::cuda)).
 #pragma once
 
-#include "../cuda/transfer.hpp"
+#include "cuda_transfer.hpp"
 #include "../cuda/vae.hpp"
 #include "vae.hpp"
 

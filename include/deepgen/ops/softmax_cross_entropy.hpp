@@ -13,13 +13,11 @@
 #include <vector>
 
 #include "../autograd.hpp"
+#include "../config.hpp"  // IGNORE_INDEX
 #include "../detail/math.hpp"
 #include "../detail/parallel.hpp"
 
 namespace deepgen {
-
-/// Targets equal to this are skipped (padding), as in PyTorch's ignore_index.
-constexpr int32_t IGNORE_INDEX = -100;
 
 namespace detail {
 /// One row: writes softmax(z) into p and returns −log p[target].

@@ -2,14 +2,14 @@
 // trained with Adam writes the same way: checkpoints and resume.
 //
 // model.safetensors holds the parameters under their PyTorch names and
-// model.optim.safetensors the Adam state (io/checkpoint.hpp), both written
+// model.optim.safetensors the Adam state (train/checkpoint.hpp), both written
 // atomically; best.safetensors holds the parameters only. A task derives
 // from ModuleTask and adds its batches, its step and its report.
 #pragma once
 
 #include <string>
 
-#include "../io/checkpoint.hpp"
+#include "checkpoint.hpp"
 #include "../io/safetensors.hpp"
 #include "../nn/module.hpp"
 #include "../optim/adam.hpp"

@@ -1,4 +1,4 @@
-// models/pixel_context.hpp — what a PixelRNN sees at each step besides its
+// pixel_context.hpp — what a PixelRNN sees at each step besides its
 // state, and how that is written into a checkpoint.
 //
 // The lecture's PixelRNN sees only the previous pixel: to know the pixel
@@ -25,7 +25,8 @@
 // A checkpoint records the configuration in its safetensors metadata
 // (pixelrnn_metadata); a checkpoint without it is the lecture model.
 //
-// No Eigen: the CUDA model (cuda/pixelrnn.hpp) shares this header, and
+// No Eigen, and at the top (core, below cuda/ and models/; docs/architecture.md):
+// the CUDA model (cuda/pixelrnn.hpp) shares this header, and
 // step_tokens is DEEPGEN_HD so the GPU sampler computes the same tokens.
 #pragma once
 
@@ -33,8 +34,8 @@
 #include <map>
 #include <string>
 
-#include "../config.hpp"
-#include "../error.hpp"
+#include "config.hpp"
+#include "error.hpp"
 
 namespace deepgen::models {
 

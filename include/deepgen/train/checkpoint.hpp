@@ -1,4 +1,4 @@
-// io/checkpoint.hpp — a model and its optimizer state on disk, for --resume.
+// train/checkpoint.hpp — a model and its optimizer state on disk, for --resume.
 //
 // model.safetensors holds only the parameters under PyTorch's names, so
 // PyTorch (and `eval`) read it as is. The Adam state goes to a sibling,
@@ -6,6 +6,9 @@
 // metadata: the optimizer file is written first and the model file last, each
 // atomically (temporary file, fsync, rename), so a crash between the two
 // leaves ids that differ, and resume says so instead of mixing two states.
+//
+// It lives in train/ because it needs nn::Module and optim::Adam, which io/
+// sits below; its functions keep their io:: names (io::save_checkpoint, …).
 #pragma once
 
 #include <map>
@@ -13,7 +16,7 @@
 
 #include "../nn/module.hpp"
 #include "../optim/adam.hpp"
-#include "safetensors.hpp"
+#include "../io/safetensors.hpp"
 
 namespace deepgen::io {
 

@@ -1,7 +1,7 @@
 // The PixelRNN's step inputs for each context, worked by hand on a 3 × 3
 // image, and the configuration's metadata: written, read back, and refused
 // when edited into something that is not a configuration.
-#include <deepgen/models/pixel_context.hpp>
+#include <deepgen/pixel_context.hpp>
 
 #include <catch2/catch.hpp>
 

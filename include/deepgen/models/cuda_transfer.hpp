@@ -1,4 +1,4 @@
-// cuda/transfer.hpp — a CPU model's parameters (and its optim::Adam's state)
+// models/cuda_transfer.hpp — a CPU model's parameters (and its optim::Adam's state)
 // copied into a cuda::ParameterStore and back: train on the GPU, checkpoint
 // on the host.
 //
@@ -17,7 +17,7 @@
 
 #include "../nn/module.hpp"
 #include "../optim/adam.hpp"
-#include "parameters.hpp"
+#include "../cuda/parameters.hpp"
 
 namespace deepgen::cuda {
 

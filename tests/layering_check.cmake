@@ -1,0 +1,98 @@
+# layering_check.cmake — every header under include/deepgen includes only its
+# own layer and the layers below it (docs/architecture.md, "Layers").
+#
+#   cmake -DINCLUDE_DIR=<repo>/include/deepgen -P layering_check.cmake
+#
+# A header's layer is its folder (core for the files at the top, except
+# autograd.hpp and the umbrella headers); each `#include "…"` is resolved
+# against the including file's folder, each `#include <deepgen/…>` against
+# include/deepgen. A header in a folder this script does
+# not know fails too, so a new folder gets its place in the list.
+
+if(NOT INCLUDE_DIR)
+  message(FATAL_ERROR "layering_check: pass -DINCLUDE_DIR=<repo>/include/deepgen")
+endif()
+
+# layer → the layers it may include (besides itself).
+set(may_core "")
+set(may_autograd core)
+set(may_ops autograd core)
+set(may_nn ops autograd core)
+set(may_optim nn ops autograd core)
+set(may_io core)
+set(may_data io core)
+set(may_train optim nn ops autograd io core)
+set(may_cuda core)
+set(may_models train cuda data io optim nn ops autograd core)
+set(may_umbrella models train cuda data io optim nn ops autograd core)
+
+# The layer of a header, by its path relative to include/deepgen.
+function(layer_of rel out)
+  if(rel STREQUAL "autograd.hpp")
+    set(layer autograd)
+  elseif(rel STREQUAL "deepgen.hpp")
+    set(layer umbrella)
+  elseif(rel STREQUAL "train.hpp")
+    set(layer train)
+  elseif(rel MATCHES "^detail/" OR NOT rel MATCHES "/")
+    set(layer core)
+  elseif(rel MATCHES "^(ops|nn|optim|io|data|train|cuda|models)/[^/]+$")
+    set(layer ${CMAKE_MATCH_1})
+  else()
+    set(layer "")
+  endif()
+  set(${out} "${layer}" PARENT_SCOPE)
+endfunction()
+
+file(GLOB_RECURSE headers RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/*.hpp")
+list(SORT headers)
+set(errors "")
+set(edges 0)
+foreach(rel IN LISTS headers)
+  layer_of("${rel}" from)
+  if(from STREQUAL "")
+    string(APPEND errors "  ${rel}: in no layer (add its folder to tests/layering_check.cmake and docs/architecture.md)\n")
+    continue()
+  endif()
+  get_filename_component(dir "${rel}" DIRECTORY)
+  file(STRINGS "${INCLUDE_DIR}/${rel}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*(\"|<deepgen/)")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "<deepgen/([^>]+)>")
+      set(target "${CMAKE_MATCH_1}")
+      set(path "${target}")
+    else()
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$" "\\1" target "${line}")
+      set(path "${dir}/${target}")
+    endif()
+    # Resolve "../" against the including folder.
+    get_filename_component(abs "${INCLUDE_DIR}/${path}" ABSOLUTE)
+    file(RELATIVE_PATH to_rel "${INCLUDE_DIR}" "${abs}")
+    if(to_rel MATCHES "^\\.\\./")
+      string(APPEND errors "  ${rel}: includes \"${target}\", outside include/deepgen\n")
+      continue()
+    endif()
+    if(NOT EXISTS "${abs}")
+      string(APPEND errors "  ${rel}: includes \"${target}\", which is not ${to_rel}\n")
+      continue()
+    endif()
+    layer_of("${to_rel}" to)
+    math(EXPR edges "${edges} + 1")
+    if(to STREQUAL from)
+      continue()
+    endif()
+    list(FIND may_${from} "${to}" allowed)
+    if(allowed EQUAL -1)
+      string(APPEND errors "  ${rel} (${from}) includes ${to_rel} (${to}): ${from} may include only ${from}")
+      foreach(l IN LISTS may_${from})
+        string(APPEND errors ", ${l}")
+      endforeach()
+      string(APPEND errors "\n")
+    endif()
+  endforeach()
+endforeach()
+
+list(LENGTH headers count)
+if(errors)
+  message(FATAL_ERROR "layering_check: includes that point up a layer (docs/architecture.md, \"Layers\"):\n${errors}")
+endif()
+message(STATUS "layering_check: ${count} headers, ${edges} includes, none points up a layer")
