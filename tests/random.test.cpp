@@ -494,7 +494,7 @@ TEMPLATE_TEST_CASE("random: categorical_from_uniform refuses what Philox::catego
   }
 }
 
-TEST_CASE("random: uniform_int stays in [0, n) and is unbiased", "[random]") {
+TEST_CASE("random: uniform_int stays in 0 ≤ k < n and is unbiased", "[random]") {
   const int64_t n = GENERATE(int64_t(1), int64_t(2), int64_t(3), int64_t(7), int64_t(65),
                              int64_t(1000), (int64_t(1) << 31) + 1, (int64_t(1) << 32) - 1,
                              int64_t(1) << 32, (int64_t(1) << 32) + 1, int64_t(3) << 61,

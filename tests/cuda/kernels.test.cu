@@ -358,7 +358,7 @@ OnehotLinearRun<T> run_onehot_linear(const std::vector<int32_t>& images, const s
   return r;
 }
 
-TEMPLATE_TEST_CASE("onehot_linear: a colour outside [0, K) makes its image's outputs NaN and adds no gradient",
+TEMPLATE_TEST_CASE("onehot_linear: a colour outside 0 ≤ k < K makes its image's outputs NaN and adds no gradient",
                    "[cuda][vae]", float, double) {
   using T = TestType;
   if (gpu_missing()) return;

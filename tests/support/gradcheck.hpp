@@ -3,6 +3,12 @@
 // Central differences with h = 1e-6·max(1, |x|) against the gradients that
 // backward() accumulates, compared per tensor by ‖analytic − numeric‖ /
 // max(‖analytic‖, ‖numeric‖, tiny). Written so NaN fails: !(err <= tol).
+//
+// An all-zero gradient fails too: zero against zero has no relative error,
+// so a backward that writes nothing, checked on a loss that does not reach
+// the input, would pass. Where zero is the right answer for an input, the
+// caller says so and why (ZeroGradient), and the check then requires both
+// gradients to be exactly zero.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -11,7 +17,9 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <deepgen/autograd.hpp>
@@ -63,10 +71,26 @@ inline double relative_error(const Tensor<double>& a, const Tensor<double>& b) {
   return std::sqrt(diff) / std::max({std::sqrt(na), std::sqrt(nb), 1e-300});
 }
 
-/// Check d loss / d input for every input against central differences.
+/// Inputs whose gradient must be all zero, and why (say it: a zero gradient
+/// is otherwise a failure).
+struct ZeroGradient {
+  std::vector<size_t> inputs;  ///< indices into check_gradients' inputs
+  std::string why;             ///< the reason zero is right for them
+};
+
+/// What gradient_check found: `passed`, or the first failure in words.
+struct GradCheckResult {
+  bool passed = true;
+  std::string failure;
+};
+
+/// d loss / d input for every input against central differences, without
+/// Catch2 assertions (so a test can check that a planted bug fails).
 /// `loss` rebuilds the graph from the inputs' current values each call.
-inline void check_gradients(const std::function<Var<double>()>& loss, std::vector<Var<double>> inputs,
-                            double tol = 1e-6) {
+inline GradCheckResult gradient_check(const std::function<Var<double>()>& loss, std::vector<Var<double>> inputs,
+                                      double tol = 1e-6, const ZeroGradient& zero = {}) {
+  const auto fail = [](std::string why) { return GradCheckResult{false, std::move(why)}; };
+  if (!zero.inputs.empty() && zero.why.empty()) return fail("ZeroGradient without a reason");
   for (auto& x : inputs) x.zero_grad();
   backward(loss());
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -87,11 +111,33 @@ inline void check_gradients(const std::function<Var<double>()>& loss, std::vecto
       x.value()[i] = x0;
       numeric[i] = (fp - fm) / (2 * h);
     }
+    std::ostringstream where;
+    where << "input " << k << " of shape " << x.shape() << ": ";
+    const bool all_zero = std::all_of(analytic.begin(), analytic.end(), [](double g) { return g == 0.0; });
+    if (std::find(zero.inputs.begin(), zero.inputs.end(), k) != zero.inputs.end()) {
+      const bool numeric_zero = std::all_of(numeric.begin(), numeric.end(), [](double g) { return g == 0.0; });
+      if (!all_zero || !numeric_zero)
+        return fail(where.str() + "a gradient was expected to be all zero (" + zero.why + ") and is not");
+      continue;
+    }
+    if (all_zero)
+      return fail(where.str() + "the analytic gradient is all zero (pass ZeroGradient{{" + std::to_string(k) +
+                  "}, \"why\"} if that is right)");
     const double err = relative_error(analytic, numeric);
-    INFO("input " << k << " of shape " << x.shape() << ": relative error " << err);
-    REQUIRE(std::isfinite(err));
-    REQUIRE(err <= tol);
+    if (!(err <= tol)) {
+      where << "relative error " << err << " > " << tol;
+      return fail(where.str());
+    }
   }
+  return {};
+}
+
+/// gradient_check as a Catch2 assertion: REQUIREs that it passed.
+inline void check_gradients(const std::function<Var<double>()>& loss, std::vector<Var<double>> inputs,
+                            double tol = 1e-6, const ZeroGradient& zero = {}) {
+  const GradCheckResult r = gradient_check(loss, std::move(inputs), tol, zero);
+  INFO(r.failure);
+  REQUIRE(r.passed);
 }
 
 }  // namespace deepgen::test
