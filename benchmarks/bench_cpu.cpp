@@ -21,7 +21,7 @@
 // formulas are next to each benchmark. benchmarks/compare_pytorch.py runs this
 // binary beside the same workloads in PyTorch.
 #include <deepgen/deepgen.hpp>
-#include <deepgen/memory.hpp>
+#include <deepgen/allocator.hpp>
 #include <deepgen/models/pixelrnn.hpp>
 #include <deepgen/models/vae.hpp>
 

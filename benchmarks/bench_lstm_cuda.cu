@@ -104,7 +104,7 @@
 #include "deepgen/cuda/memory.hpp"
 #include "deepgen/cuda/pixelrnn.hpp"
 #include "deepgen/error.hpp"
-#include "deepgen/memory.hpp"
+#include "deepgen/allocator.hpp"
 #include "../kernels/blas.cuh"
 #include "lstm_cuda_rows.hpp"
 

@@ -7,6 +7,7 @@
 // Each row of completions.png: what the model saw (the hidden half in grey),
 // three completions, and the real Pokémon.
 #include <deepgen/data/pokemon.hpp>
+#include <deepgen/io/figures.hpp>
 #include <deepgen/io/png.hpp>
 #include <deepgen/models/pixelrnn_sprites.hpp>
 

@@ -15,6 +15,7 @@
 #include <deepgen/data/pokemon.hpp>
 #include <deepgen/data/quantize.hpp>
 #include <deepgen/data/sprites.hpp>
+#include <deepgen/io/figures.hpp>
 #include <deepgen/io/png.hpp>
 
 #include <CLI/CLI.hpp>

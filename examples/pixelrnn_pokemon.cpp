@@ -34,7 +34,8 @@
 #include <deepgen/data/pokemon.hpp>
 #include <deepgen/data/sprite_stats.hpp>
 #include <deepgen/deepgen.hpp>
-#include <deepgen/memory.hpp>
+#include <deepgen/allocator.hpp>
+#include <deepgen/io/figures.hpp>
 #include <deepgen/io/png.hpp>
 #include <deepgen/models/pixelrnn_sprites.hpp>
 #include <deepgen/train.hpp>

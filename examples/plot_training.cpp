@@ -5,6 +5,7 @@
 //
 // Each CSV has a header line; --x and --y name its columns. --hline draws a
 // horizontal reference (e.g. a baseline's NLL) as a flat series.
+#include <deepgen/io/figures.hpp>
 #include <deepgen/io/png.hpp>
 
 #include <deepgen/train/csv_log.hpp>

@@ -28,7 +28,7 @@
 // included). Training is train::run (deepgen/train.hpp): checkpoints every
 // epoch and at the budget's end, exact --resume, early stopping (--patience).
 #include <deepgen/deepgen.hpp>
-#include <deepgen/memory.hpp>
+#include <deepgen/allocator.hpp>
 #include <deepgen/models/latent_paths.hpp>
 #include <deepgen/models/sentence_io.hpp>
 #include <deepgen/models/sentence_training.hpp>

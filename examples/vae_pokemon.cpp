@@ -29,8 +29,9 @@
 // on it (--patience), which sets how long the default run trains (docs/vae.md).
 // The model's sizes and mode are read back from the checkpoint's tensor shapes.
 #include <deepgen/deepgen.hpp>
-#include <deepgen/memory.hpp>
-#include <deepgen/models/vae_sprites.hpp>  // with data/pokemon.hpp, io/png.hpp and models/latent_paths.hpp
+#include <deepgen/allocator.hpp>
+#include <deepgen/io/png.hpp>
+#include <deepgen/models/vae_sprites.hpp>  // with data/pokemon.hpp, io/figures.hpp and models/latent_paths.hpp
 #if defined(DEEPGEN_WITH_CUDA)
 #include <deepgen/models/vae_cuda.hpp>
 #endif

@@ -7,6 +7,7 @@
 //   walk_latent DIR RUN/model.safetensors walk.png [DIM_I DIM_J]
 // Row r of walk.png sets DIM_I to one value from −3 to 3, column c sets DIM_J.
 #include <deepgen/data/pokemon.hpp>
+#include <deepgen/io/figures.hpp>
 #include <deepgen/io/png.hpp>
 #include <deepgen/models/latent_paths.hpp>
 #include <deepgen/models/vae_sprites.hpp>

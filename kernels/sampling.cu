@@ -1,6 +1,6 @@
 // kernels/sampling.cu — one categorical draw per row of logits at a
 // temperature, for PixelRNN sampling and completion on the GPU; the same draw
-// as the CPU's sample_logits (models/sampling.hpp) with top_k = 0.
+// as the CPU's sample_logits (sampling.hpp) with top_k = 0.
 //
 // One block per row: the row's maximum and the first index that holds it
 // (block reductions; temperature 0 returns that index, as the CPU does), the

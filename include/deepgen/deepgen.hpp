@@ -2,10 +2,11 @@
 // Each header can also be included on its own; the comment says what it gives.
 #pragma once
 
-#include "config.hpp"  // DEEPGEN_HD: __host__ __device__ under nvcc
-#include "error.hpp"   // deepgen::Error, DEEPGEN_CHECK
-#include "tensor.hpp"  // Shape, Tensor<T>: owning, row-major, Eigen views
-#include "random.hpp"  // Philox4x32-10: seeded, counter-based, same streams on CPU and GPU
+#include "config.hpp"    // DEEPGEN_HD: __host__ __device__ under nvcc
+#include "error.hpp"     // deepgen::Error, DEEPGEN_CHECK
+#include "tensor.hpp"    // Shape, Tensor<T>: owning, row-major, Eigen views
+#include "random.hpp"    // Philox4x32-10: seeded, counter-based, same streams on CPU and GPU
+#include "sampling.hpp"  // sample_logits: temperature / top-k draws from a row of logits
 
 #include "autograd.hpp"                   // Var<T>, backward(), NoGradGuard
 #include "ops/elementwise.hpp"            // add (row broadcast), add_per_sequence, mul, scale, relu, tanh, sigmoid
@@ -30,7 +31,6 @@
 #include "optim/step.hpp"  // optim::backward_and_step: backward, clip, Adam, no step on NaN
 #include "optim/sgd.hpp"   // optim::SGD with momentum
 
-#include "models/pixelrnn.hpp"  // models::PixelRNN: train, nll, complete, sample
-#include "models/sampling.hpp"  // temperature / top-k draws from logits
+#include "models/pixelrnn.hpp"      // models::PixelRNN: train, nll, complete, sample
 #include "models/sentence_vae.hpp"  // models::SentenceVAE: sentence VAE and LSTM language model
-#include "models/vae.hpp"       // models::VAE: autoencoder and VAE, train, evaluate, encode, decode
+#include "models/vae.hpp"           // models::VAE: autoencoder and VAE, train, evaluate, encode, decode

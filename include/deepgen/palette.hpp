@@ -2,7 +2,7 @@
 // the square images of colour indices (ImageSet).
 //
 // These two types sit below both io/ and data/ because both need them:
-// io/png.hpp draws an ImageSet with its Palette, and data/ reads, writes and
+// io/figures.hpp draws an ImageSet with its Palette, and data/ reads, writes and
 // builds them (data/pokemon.hpp, data/quantize.hpp). Keeping them here lets
 // every include point down the layers (data/ → io/ → core), never back up.
 // They stay reachable as deepgen::data::Palette and deepgen::data::ImageSet,

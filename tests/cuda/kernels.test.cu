@@ -22,7 +22,7 @@
 #include "deepgen/detail/adam_rule.hpp"
 #include "deepgen/detail/gaussian.hpp"
 #include "deepgen/error.hpp"
-#include "deepgen/models/sampling.hpp"
+#include "deepgen/sampling.hpp"
 #include "deepgen/random.hpp"
 
 #include "cuda/support.hpp"

@@ -37,7 +37,7 @@
 namespace deepgen {
 namespace data {
 
-// Palette and ImageSet live in palette.hpp, below io/ (io/png.hpp draws
+// Palette and ImageSet live in palette.hpp, below io/ (io/figures.hpp draws
 // them); these keep their names from before the move working.
 using deepgen::ImageSet;
 using deepgen::Palette;

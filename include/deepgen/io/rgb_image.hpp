@@ -1,6 +1,6 @@
 // io/rgb_image.hpp — an 8-bit RGB canvas: what images are loaded into, cropped,
 // quantised from, drawn on and written out as PNG. No codec here: loading is
-// io/image.hpp, writing io/png.hpp.
+// io/image.hpp, drawing io/figures.hpp, writing io/png.hpp.
 #pragma once
 
 #include <algorithm>

@@ -32,7 +32,7 @@
 #include "../optim/adam.hpp"
 #include "../optim/step.hpp"
 #include "../pixel_context.hpp"
-#include "sampling.hpp"
+#include "../sampling.hpp"
 
 namespace deepgen::models {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "../data/pokemon.hpp"
-#include "../io/png.hpp"
+#include "../io/figures.hpp"
 #include "../io/safetensors.hpp"
 #include "pixelrnn.hpp"
 

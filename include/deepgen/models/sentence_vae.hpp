@@ -50,7 +50,7 @@
 #include "../optim/adam.hpp"
 #include "../optim/step.hpp"
 #include "../random.hpp"
-#include "sampling.hpp"
+#include "../sampling.hpp"
 
 namespace deepgen::models {
 

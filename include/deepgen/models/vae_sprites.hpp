@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "../data/pokemon.hpp"
-#include "../io/png.hpp"
+#include "../io/figures.hpp"
 #include "../io/safetensors.hpp"
 #include "latent_paths.hpp"
 #include "option_text.hpp"

@@ -1,4 +1,4 @@
-// memory.hpp — keep_freed_memory(): tell glibc to keep freed buffers in the
+// allocator.hpp — keep_freed_memory(): tell glibc to keep freed buffers in the
 // process. Without it, every multi-MiB buffer freed at the end of a training
 // step is returned to the kernel and page-faulted back on the next step,
 // which costs milliseconds per buffer. Call it first thing in main() of a

@@ -1,4 +1,4 @@
-// models/sampling.hpp — turning a row of logits into a colour (or word).
+// sampling.hpp — turning a row of logits into a colour (or word).
 //
 // temperature 0 takes the likeliest class; otherwise the draw is from
 // softmax(logits / temperature), optionally restricted to the top_k largest
@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "../detail/math.hpp"
-#include "../random.hpp"
+#include "detail/math.hpp"
+#include "random.hpp"
 
 namespace deepgen {
 
