@@ -42,6 +42,9 @@ TEST_CASE("PixelRNNConfig::step_tokens: previous pixel, the three above, row and
   CHECK(tokens_of(above, image, 4) == std::vector<int32_t>{4, 10 + 1, 20 + 2, 30 + 3});
   // Pixel 8 (row 2, column 2): no above-right.
   CHECK(tokens_of(above, image, 8) == std::vector<int32_t>{8, 10 + 5, 20 + 6, N});
+  // A pixel that is not a colour (−1, the GPU sampler's refused draw) is no input, not column K − 1.
+  const int32_t holed[9] = {1, -1, 3, 4, 5, 6, 7, 8, 9};
+  CHECK(tokens_of(above, holed, 4) == std::vector<int32_t>{4, 10 + 1, N, 30 + 3});
 
   const PixelRNNConfig position{10, 4, PixelContext::above_position, 3, 2};  // 3 wide, 2 high
   CHECK(position.slots() == 6);

@@ -104,9 +104,11 @@ struct PixelRNNConfig {
     int32_t all[6] = {t > 0 ? image[t - 1] : NO_INPUT, NO_INPUT, NO_INPUT, NO_INPUT, NO_INPUT, NO_INPUT};
     if (two_dimensional()) {
       const int64_t r = t / width, c = t % width, up = t - width;
-      if (r > 0 && c > 0) all[1] = int32_t(K + image[up - 1]);
-      if (r > 0) all[2] = int32_t(2 * K + image[up]);
-      if (r > 0 && c + 1 < width) all[3] = int32_t(3 * K + image[up + 1]);
+      // A pixel that is not a colour (the GPU sampler's −1 for a refused draw)
+      // is no input, never a column of the block before.
+      if (r > 0 && c > 0 && image[up - 1] >= 0) all[1] = int32_t(K + image[up - 1]);
+      if (r > 0 && image[up] >= 0) all[2] = int32_t(2 * K + image[up]);
+      if (r > 0 && c + 1 < width && image[up + 1] >= 0) all[3] = int32_t(3 * K + image[up + 1]);
       all[4] = int32_t(4 * K + r);  // read only by above_position (slots() = 6)
       all[5] = int32_t(4 * K + height + c);
     }

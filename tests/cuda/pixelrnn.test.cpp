@@ -433,8 +433,9 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN::complete with a 2-D context: the CPU's compl
   models::PixelRNN<T> model(config_2d(context), init);
   scale_weights(model, 4.0);
   cuda::PixelRNN<T> gpu = models::to_device(model);
-  // keep 0: from scratch; 1: the first row's above tokens all built on the
-  // device; W + 1: kept pixels above the first drawn ones; P − 1: one pixel.
+  // keep 0: from scratch; 1: every above token of rows 1 … built on the
+  // device from drawn pixels; W + 1: kept pixels above the first drawn ones;
+  // P − 1: one pixel, no token built on the device.
   for (int64_t keep : {int64_t(0), int64_t(1), IMAGE_W + 1, P - 1}) {
     for (double temperature : {0.0, 1.0}) {
       INFO("keep " << keep << ", temperature " << temperature);
@@ -460,9 +461,12 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN::complete with a 2-D context: the CPU's compl
 
 TEST_CASE("cuda::PixelRNN with a 2-D context: images of another size are refused before any work",
           "[cuda][pixelrnn][context]") {
-  if (gpu_missing()) return;
   const models::PixelContext context = GENERATE(models::PixelContext::above, models::PixelContext::above_position);
   INFO("context " << models::context_name(context));
+  // A configuration the CPU model refuses is refused here too, before any CUDA call (so also without a GPU).
+  CHECK_THROWS_WITH(cuda::PixelRNN<float>(models::PixelRNNConfig{K, H, context, 0, 3}),
+                    Catch::Contains("cuda::PixelRNN: the '") && Catch::Contains("needs the image size"));
+  if (gpu_missing()) return;
   cuda::PixelRNN<float> gpu(config_2d(context));
   const int64_t wrong = P - 2;  // not 4 x 3
   std::vector<int32_t> images(size_t(B * wrong), 1);
@@ -476,7 +480,4 @@ TEST_CASE("cuda::PixelRNN with a 2-D context: images of another size are refused
   const std::vector<int32_t> before = images;
   CHECK_THROWS_WITH(gpu.complete(images.data(), B, wrong, 2, 1.0, 0), Catch::Contains(said));
   CHECK(images == before);
-  // A configuration the CPU model refuses is refused here too.
-  CHECK_THROWS_WITH(cuda::PixelRNN<float>(models::PixelRNNConfig{K, H, context, 0, 3}),
-                    Catch::Contains("cuda::PixelRNN: the '") && Catch::Contains("needs the image size"));
 }
