@@ -208,8 +208,8 @@ double PixelRNN<T>::forward(int64_t B, int64_t P, double dropout, uint64_t seed,
           int(K));
   gemm<T>(h, CUBLAS_OP_T, CUBLAS_OP_N, int(K), int(N), int(H), param(4), int(H), out, int(H), T(1), m_logits.data(),
           int(K));
-  softmax_xent_fwd<T>(m_logits.data(), targets, m_probs.data(), m_row_loss.data(), N, K, IGNORE_INDEX,
-                      m_ctx.stream());
+  softmax_cross_entropy_fwd<T>(m_logits.data(), targets, m_probs.data(), m_row_loss.data(), N, K, IGNORE_INDEX,
+                               m_ctx.stream());
   return double(dot<T>(h, int(N), m_row_loss.data(), m_ones.data())) / double(N);
 }
 
@@ -219,7 +219,8 @@ void PixelRNN<T>::backward(int64_t B, int64_t P, double dropout, uint64_t seed, 
   const cublasHandle_t h = m_ctx.cublas();
   T* dlogits = m_logits.data();  // the logits are spent
   const int32_t* targets = m_tokens.data() + N * m_S;
-  softmax_xent_bwd<T>(m_probs.data(), targets, dlogits, N, K, T(1.0 / double(N)), IGNORE_INDEX, m_ctx.stream());
+  softmax_cross_entropy_bwd<T>(m_probs.data(), targets, dlogits, N, K, T(1.0 / double(N)), IGNORE_INDEX,
+                               m_ctx.stream());
   m_store.zero_grad(m_ctx);
   const T* out = dropout > 0 ? m_hdrop.data() : m_hs.data() + B * H;
   // fc.weight (K × H) = dlogitsᵀ · out; column-major: (H × K) = outᵀ · dlogits.

@@ -10,7 +10,8 @@
 //
 // On a machine without a GPU the device tests WARN and pass; set
 // DEEPGEN_REQUIRE_GPU=1 (scripts/gpu_check.sh does) to make that a failure.
-// The argument-validation and error-macro tests need no device and always run.
+// The argument-validation tests need no device and always run (the error
+// macros: check.test.cu; DeviceBuffer: memory.test.cu).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -426,8 +427,6 @@ TEMPLATE_TEST_CASE("onehot_scatter_add with S tokens per row scatters every toke
   }
 }
 
-// ---- without a device: argument checks, error macros, empty buffers ---------------
-
 // ---- a whole sequence -------------------------------------------------------------------------
 
 TEMPLATE_TEST_CASE("lstm_sequence_forward_onehot matches the step-by-step double reference", "[cuda][lstm]", float,
@@ -556,6 +555,8 @@ TEMPLATE_TEST_CASE("lstm_sequence_backward_onehot matches backpropagation throug
   }
 }
 
+// ---- without a device: argument checks --------------------------------------------
+
 TEST_CASE("LSTM launchers reject bad arguments before touching the device", "[cuda][lstm]") {
   // Host arrays stand in for device pointers: validation must throw before any launch.
   std::vector<float> x(64, 1.0f);
@@ -592,42 +593,4 @@ TEST_CASE("LSTM launchers reject bad arguments before touching the device", "[cu
   REQUIRE_THROWS_WITH(lstm_pointwise_fwd<float>(p, t, p, p, p, p, p, p, p, 2, 4, 3, 0, nullptr),
                       Contains("multi-hot input") && Contains("S = 0 must be positive"));
   REQUIRE_THROWS_WITH(onehot_scatter_add<float>(t, p, p, 2, 16, 3, -1, nullptr), Contains("S = -1 must be positive"));
-}
-
-TEST_CASE("DEEPGEN_CUDA_CHECK and friends throw CudaError with call and file:line and message",
-          "[cuda][check]") {
-  using Catch::Contains;
-  REQUIRE_NOTHROW([] { DEEPGEN_CUDA_CHECK(cudaSuccess); }());
-  REQUIRE_THROWS_AS([] { DEEPGEN_CUDA_CHECK(cudaErrorMemoryAllocation); }(), deepgen::CudaError);
-  REQUIRE_THROWS_WITH([] { DEEPGEN_CUDA_CHECK(cudaErrorMemoryAllocation); }(),
-                      Contains("cudaErrorMemoryAllocation failed") && Contains("out of memory") &&
-                          Contains("reduce the batch size") && Contains("lstm.test.cu:"));
-  REQUIRE_THROWS_WITH([] { DEEPGEN_CUBLAS_CHECK(CUBLAS_STATUS_NOT_INITIALIZED); }(),
-                      Contains("CUBLAS_STATUS_NOT_INITIALIZED") && Contains("lstm.test.cu:"));
-  REQUIRE_THROWS_WITH([] { DEEPGEN_CURAND_CHECK(CURAND_STATUS_LENGTH_NOT_MULTIPLE); }(),
-                      Contains("CURAND_STATUS_LENGTH_NOT_MULTIPLE") && Contains("lstm.test.cu:"));
-  // cuda_device_available never throws, with or without a device.
-  REQUIRE_NOTHROW(deepgen::cuda_device_available());
-}
-
-TEST_CASE("DeviceBuffer: empty buffers need no device and sizes are checked", "[cuda][memory]") {
-  DeviceBuffer<float> empty;
-  REQUIRE(empty.data() == nullptr);
-  REQUIRE(empty.size() == 0);
-  DeviceBuffer<double> zero(0);
-  REQUIRE(zero.empty());
-  REQUIRE_NOTHROW(zero.upload(nullptr, 0));
-  double one = 1.0;
-  REQUIRE_THROWS_WITH(zero.upload(&one, 1), Catch::Contains("1 elements requested but the buffer "
-                                                            "holds 0"));
-  if (gpu_missing()) return;
-  const std::vector<int32_t> h_x{3, -1, 7, 65};
-  DeviceBuffer<int32_t> d_x(h_x.size());
-  d_x.upload(h_x.data(), h_x.size());
-  DeviceBuffer<int32_t> d_y(std::move(d_x));
-  REQUIRE(d_x.data() == nullptr);
-  REQUIRE(d_y.size() == h_x.size());
-  std::vector<int32_t> back(h_x.size(), 0);
-  d_y.download(back.data(), back.size());
-  REQUIRE(back == h_x);
 }

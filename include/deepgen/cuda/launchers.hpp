@@ -1,6 +1,6 @@
 // cuda/launchers.hpp — host entry points of the kernels in kernels/*.cu:
-// the LSTM step (lstm.cu), softmax cross-entropy (softmax_ce.cu), Adam
-// (adam.cu), the VAE's reparameterisation + KL (vae.cu), its one-hot first
+// the LSTM step (lstm.cu), softmax cross-entropy (softmax_cross_entropy.cu), Adam
+// (adam.cu), the VAE's reparameterisation + KL (gaussian.cu), its one-hot first
 // layer and ReLU (vae_layers.cu), and sampling (sampling.cu).
 //
 // Declarations only, in plain C++ (g++ compiles this header): the definitions,
@@ -100,7 +100,7 @@ template <typename T>
 void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int64_t N, int64_t H4,
                         int64_t I, int64_t S, cudaStream_t stream);
 
-// ---- softmax cross-entropy (kernels/softmax_ce.cu) ---------------------------------------
+// ---- softmax cross-entropy (kernels/softmax_cross_entropy.cu) -------------------------------
 
 /// Forward over N rows of K logits: probs[n] = softmax(logits[n]) and
 /// row_loss[n] = −log probs[n, targets[n]], or 0 where targets[n] ==
@@ -109,16 +109,16 @@ void onehot_scatter_add(const int32_t* tokens, const T* dpre, T* dweight_ih, int
 /// rows is the caller's (sum row_loss, divide by the count it knows).
 /// Throws deepgen::Error for N <= 0, K <= 0, N >= 2^31 or a null pointer.
 template <typename T>
-void softmax_xent_fwd(const T* logits, const int32_t* targets, T* probs, T* row_loss, int64_t N, int64_t K,
-                      int32_t ignore_index, cudaStream_t stream);
+void softmax_cross_entropy_fwd(const T* logits, const int32_t* targets, T* probs, T* row_loss, int64_t N, int64_t K,
+                               int32_t ignore_index, cudaStream_t stream);
 
 /// Backward: dlogits = scale·(probs − onehot(targets)) per counted row, 0 in
 /// ignored rows (overwrites). scale = the loss's gradient / counted rows.
 template <typename T>
-void softmax_xent_bwd(const T* probs, const int32_t* targets, T* dlogits, int64_t N, int64_t K, T scale,
-                      int32_t ignore_index, cudaStream_t stream);
+void softmax_cross_entropy_bwd(const T* probs, const int32_t* targets, T* dlogits, int64_t N, int64_t K, T scale,
+                               int32_t ignore_index, cudaStream_t stream);
 
-// ---- Adam over every parameter tensor (kernels/adam.cu) ---------------------------------
+// ---- Adam over every parameter tensor (kernels/adam.cu) -------------------------------------
 
 /// One launch for all tensors: params, grads, m, v are device arrays of
 /// `tensors` device pointers; offsets (tensors + 1) the prefix sums of their
@@ -129,7 +129,7 @@ template <typename T>
 void adam_update_all(T* const* params, const T* const* grads, T* const* m, T* const* v, const int64_t* offsets,
                      int64_t tensors, int64_t total, const detail::AdamScalars<T>& s, cudaStream_t stream);
 
-// ---- VAE: reparameterisation + KL (kernels/vae.cu) ---------------------------------------
+// ---- VAE: reparameterisation + KL (kernels/gaussian.cu) -------------------------------------
 
 /// mean, logvar (B, D) → noise (B, D) = the first B·D normals of
 /// Philox(seed, stream) (as fill_normal draws them on the CPU), code (B, D) =
@@ -150,7 +150,7 @@ template <typename T>
 void reparam_kl_bwd(const T* mean, const T* logvar, const T* noise, const T* dcode, T dkl, T* dmean, T* dlogvar,
                     int64_t B, int64_t D, cudaStream_t stream);
 
-// ---- the VAE's layers (kernels/vae_layers.cu) ---------------------------------------------
+// ---- the VAE's layers (kernels/vae_layers.cu) -----------------------------------------------
 
 /// The one-hot first layer (ops/onehot_linear.hpp): images (B, P) of colours
 /// in [0, K), weight (H, P·K) row-major, bias (H) → y (B, H) with

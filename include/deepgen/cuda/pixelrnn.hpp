@@ -25,9 +25,9 @@
 //      instead of storing it, so backward is the same kernel again
 //   3. logits = ones·fc.biasᵀ + h·fc.weightᵀ: two cuBLAS GEMMs (the first of
 //      depth 1 broadcasts the bias), (N, K)
-//   4. softmax_xent_fwd; the loss = Σ row losses / N, read back and checked
+//   4. softmax_cross_entropy_fwd; the loss = Σ row losses / N, read back and checked
 //      finite before any gradient is computed (as optim::backward_and_step)
-//   5. softmax_xent_bwd, then fc's gradients as two GEMMs and a GEMV over all
+//   5. softmax_cross_entropy_bwd, then fc's gradients as two GEMMs and a GEMV over all
 //      N rows, dh = dlogits·fc.weight, dropout backward, and
 //      lstm_sequence_backward_onehot (which scatters each of the S tokens)
 //   6. ParameterStore::clip_and_update: ‖g‖₂ over every gradient (one

@@ -9,7 +9,7 @@
 //
 // One training step on B images of P pixels, on the context's stream:
 //   encoder  onehot_linear_fwd (the one-hot image as P gathered weight
-//            columns, kernels/vae_model.cu), then per layer ReLU and a
+//            columns, kernels/vae.cu), then per layer ReLU and a
 //            Linear: bias broadcast (a depth-1 GEMM) + one GEMM
 //   code     VAE: mean and log-variance split out of the encoder output
 //            (cudaMemcpy2D), reparam_kl_fwd with the noise of
@@ -17,14 +17,14 @@
 //   decoder  Linear and ReLU layers; with colour_dim E > 0, the (B·P, E)
 //            features times the colour embedding (one GEMM) plus the (P, K)
 //            pixel bias broadcast over images (a depth-1 GEMM)
-//   loss     softmax_xent_fwd over the B·P pixels; recon = Σ / B, KL = Σ / B
+//   loss     softmax_cross_entropy_fwd over the B·P pixels; recon = Σ / B, KL = Σ / B
 //            read back and checked finite before any gradient
 //   backward the same layers in reverse: weight gradients as GEMMs over the
 //            batch, bias gradients as GEMVs, ReLU masks, reparam_kl_bwd,
 //            onehot_linear_bwd (a scatter into the one-hot layer's columns)
 //   update   ParameterStore::clip_and_update (norm check, clipping, Adam)
 //
-// Plain C++ (no Eigen): defined in kernels/vae_model.cu.
+// Plain C++ (no Eigen): defined in kernels/vae.cu.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // detail/gaussian.hpp — the per-element math of the VAE's diagonal Gaussian
 // (ops/gaussian.hpp), host and device alike; no Eigen, so nvcc compiles it
-// for kernels/vae.cu.
+// for kernels/gaussian.cu.
 //   (1) c = m + exp(s/2)·e                              reparameterisation
 //   (2) KL(N(m, exp s) ‖ N(0, 1)) = ½ (exp(s) + m² − 1 − s) per dimension
 #pragma once

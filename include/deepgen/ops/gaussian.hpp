@@ -5,7 +5,7 @@
 //   (2) KL(N(m, exp s) ‖ N(0, I)) = ½ Σ (exp(s) + m² − 1 − s)
 // Predicting log-variance keeps the variance positive without a constraint.
 // The per-element math is in detail/gaussian.hpp (DEEPGEN_HD, no Eigen), so
-// kernels/vae.cu runs the same code.
+// kernels/gaussian.cu runs the same code.
 // The noise e is an explicit input: the caller draws it from a seeded
 // generator (random.hpp), so a run is reproducible and testable.
 #pragma once

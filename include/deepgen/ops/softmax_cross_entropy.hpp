@@ -22,7 +22,7 @@ namespace deepgen {
 namespace detail {
 /// One row: writes softmax(z) into p and returns −log p[target].
 template <typename T>
-DEEPGEN_HD inline T softmax_xent_row(const T* z, int64_t K, int32_t target, T* p) {
+DEEPGEN_HD inline T softmax_cross_entropy_row(const T* z, int64_t K, int32_t target, T* p) {
   T m = z[0];
   for (int64_t k = 1; k < K; ++k) m = z[k] > m ? z[k] : m;
   T s = T(0);
@@ -38,7 +38,7 @@ DEEPGEN_HD inline T softmax_xent_row(const T* z, int64_t K, int32_t target, T* p
 // The same row on the CPU with Eigen's vectorised exp (within an ulp or two
 // of std::exp): the row loop of a 400-pixel batch runs 4 million exps.
 template <typename T>
-inline T softmax_xent_row_vectorised(const T* z, int64_t K, int32_t target, T* p) {
+inline T softmax_cross_entropy_row_vectorised(const T* z, int64_t K, int32_t target, T* p) {
   const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> Z(z, K);
   Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> P(p, K);
   const T m = Z.maxCoeff();
@@ -79,7 +79,8 @@ Var<T> softmax_cross_entropy(const Var<T>& logits, const Tensor<int32_t>& target
   detail::parallel_chunks(N, [&](int64_t r0, int64_t r1) {
     double sum = 0;
     for (int64_t n = r0; n < r1; ++n)
-      if (targets[n] != IGNORE_INDEX) sum += double(detail::softmax_xent_row_vectorised(Z + n * K, K, targets[n], probs.data() + n * K));
+      if (targets[n] != IGNORE_INDEX)
+        sum += double(detail::softmax_cross_entropy_row_vectorised(Z + n * K, K, targets[n], probs.data() + n * K));
     partial[size_t(r0 / rows_per_block)] = sum;
   }, rows_per_block);
   double total = 0;

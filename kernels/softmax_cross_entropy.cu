@@ -1,4 +1,4 @@
-// kernels/softmax_ce.cu — fused, numerically stable softmax cross-entropy
+// kernels/softmax_cross_entropy.cu — fused, numerically stable softmax cross-entropy
 // over K classes on the GPU, forward and backward (ops/softmax_cross_entropy.hpp
 // is the CPU path and the reference).
 //
@@ -27,8 +27,8 @@ namespace {
 using namespace kernels;
 
 template <typename T>
-__global__ void softmax_xent_fwd_kernel(const T* logits, const int32_t* targets, T* probs, T* row_loss,
-                                        int64_t K, int32_t ignore_index) {
+__global__ void softmax_cross_entropy_fwd_kernel(const T* logits, const int32_t* targets, T* probs, T* row_loss,
+                                                 int64_t K, int32_t ignore_index) {
   const int64_t row = blockIdx.x;
   const T* z = logits + row * K;
   T* p = probs + row * K;
@@ -51,8 +51,8 @@ __global__ void softmax_xent_fwd_kernel(const T* logits, const int32_t* targets,
 }
 
 template <typename T>
-__global__ void softmax_xent_bwd_kernel(const T* probs, const int32_t* targets, T* dlogits, int64_t N, int64_t K,
-                                        T scale, int32_t ignore_index) {
+__global__ void softmax_cross_entropy_bwd_kernel(const T* probs, const int32_t* targets, T* dlogits, int64_t N,
+                                                 int64_t K, T scale, int32_t ignore_index) {
   DEEPGEN_GRID_STRIDE(idx, N * K) {
     const int64_t row = idx / K, k = idx - row * K;
     const int32_t y = targets[row];
@@ -70,9 +70,9 @@ void check_rows(const char* fn, int64_t N, int64_t K) {
 }  // namespace
 
 template <typename T>
-void softmax_xent_fwd(const T* logits, const int32_t* targets, T* probs, T* row_loss, int64_t N, int64_t K,
-                      int32_t ignore_index, cudaStream_t stream) {
-  const char* fn = "softmax_xent_fwd";
+void softmax_cross_entropy_fwd(const T* logits, const int32_t* targets, T* probs, T* row_loss, int64_t N, int64_t K,
+                               int32_t ignore_index, cudaStream_t stream) {
+  const char* fn = "softmax_cross_entropy_fwd";
   check_rows(fn, N, K);
   check_pointer(fn, "logits", logits, "(N, K)");
   check_pointer(fn, "targets", targets, "(N) int32");
@@ -80,27 +80,28 @@ void softmax_xent_fwd(const T* logits, const int32_t* targets, T* probs, T* row_
   check_pointer(fn, "row_loss", row_loss, "(N)");
   const int threads = THREADS;
   check_block_size(fn, threads);  // the row's max and sum are block_reduce calls
-  softmax_xent_fwd_kernel<T><<<static_cast<unsigned>(N), threads, 0, stream>>>(logits, targets, probs, row_loss, K,
-                                                                             ignore_index);
+  softmax_cross_entropy_fwd_kernel<T><<<static_cast<unsigned>(N), threads, 0, stream>>>(logits, targets, probs,
+                                                                                      row_loss, K, ignore_index);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 
 template <typename T>
-void softmax_xent_bwd(const T* probs, const int32_t* targets, T* dlogits, int64_t N, int64_t K, T scale,
-                      int32_t ignore_index, cudaStream_t stream) {
-  const char* fn = "softmax_xent_bwd";
+void softmax_cross_entropy_bwd(const T* probs, const int32_t* targets, T* dlogits, int64_t N, int64_t K, T scale,
+                               int32_t ignore_index, cudaStream_t stream) {
+  const char* fn = "softmax_cross_entropy_bwd";
   check_rows(fn, N, K);
-  check_pointer(fn, "probs", probs, "(N, K), saved by softmax_xent_fwd");
+  check_pointer(fn, "probs", probs, "(N, K), saved by softmax_cross_entropy_fwd");
   check_pointer(fn, "targets", targets, "(N) int32");
   check_pointer(fn, "dlogits", dlogits, "(N, K)");
-  softmax_xent_bwd_kernel<T><<<grid_for(N * K), THREADS, 0, stream>>>(probs, targets, dlogits, N, K, scale,
-                                                                      ignore_index);
+  softmax_cross_entropy_bwd_kernel<T><<<grid_for(N * K), THREADS, 0, stream>>>(probs, targets, dlogits, N, K, scale,
+                                                                               ignore_index);
   DEEPGEN_CUDA_CHECK_LAUNCH();
 }
 
-#define DEEPGEN_INSTANTIATE(T)                                                                            \
-  template void softmax_xent_fwd<T>(const T*, const int32_t*, T*, T*, int64_t, int64_t, int32_t, cudaStream_t); \
-  template void softmax_xent_bwd<T>(const T*, const int32_t*, T*, int64_t, int64_t, T, int32_t, cudaStream_t);
+#define DEEPGEN_INSTANTIATE(T)                                                                                        \
+  template void softmax_cross_entropy_fwd<T>(const T*, const int32_t*, T*, T*, int64_t, int64_t, int32_t,             \
+                                             cudaStream_t);                                                           \
+  template void softmax_cross_entropy_bwd<T>(const T*, const int32_t*, T*, int64_t, int64_t, T, int32_t, cudaStream_t);
 DEEPGEN_INSTANTIATE(float)
 DEEPGEN_INSTANTIATE(double)
 #undef DEEPGEN_INSTANTIATE
