@@ -136,3 +136,21 @@ TEST_CASE("sample_rows rejects bad arguments before touching the device", "[cuda
                       Contains("temperature -1"));
   REQUIRE_THROWS_WITH(deepgen::cuda::sample_rows<float>(&f, 2, 0, 1.0, 0, 0, 0, &f, &t, nullptr), Contains("K = 0"));
 }
+
+TEST_CASE("sampling temperature: checked once, the same for sample_rows and complete()", "[cuda][sampling]") {
+  for (double ok : {0.0, 1e-30, 0.5, 1.0, 1e35, 1e300}) CHECK_NOTHROW(deepgen::cuda::check_sampling_temperature("f", ok));
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  for (double bad : {-1.0, -1e-300, inf, -inf, nan}) {
+    INFO("temperature " << bad);
+    CHECK_THROWS_AS(deepgen::cuda::check_sampling_temperature("f", bad), deepgen::Error);
+  }
+  CHECK_THROWS_WITH(deepgen::cuda::check_sampling_temperature("cuda::PixelRNN::complete", inf),
+                    Contains("cuda::PixelRNN::complete: temperature inf is invalid"));
+  // sample_rows refuses the same values before touching the device.
+  float f = 0;
+  int32_t t = 0;
+  CHECK_THROWS_WITH(deepgen::cuda::sample_rows<float>(&f, 2, 3, inf, 0, 0, 0, &f, &t, nullptr),
+                    Contains("sample_rows: temperature inf"));
+  CHECK_THROWS_WITH(deepgen::cuda::sample_rows<double>(nullptr, 2, 3, nan, 0, 0, 0, nullptr, &t, nullptr),
+                    Contains("temperature nan"));
+}
