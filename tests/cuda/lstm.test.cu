@@ -264,13 +264,18 @@ TEMPLATE_TEST_CASE("onehot_scatter_add accumulates dpre rows into weight_ih colu
 // ---- multi-hot input: S tokens per row (a PixelRNN's 2-D context) -----------------
 
 /// Tokens (n, S) in [-1, I), each row's slots in disjoint blocks of I / S
-/// columns as a PixelRNN context's are, -1 (no input) in about one slot in five.
+/// columns as a PixelRNN context's are, -1 (no input) in about one slot in five;
+/// slot 0 of row 0 is always a column, and for S ≥ 2 the last row holds one
+/// token twice (the launchers promise each copy adds again).
 std::vector<int32_t> random_multihot(std::mt19937& rng, int64_t n, int64_t S, int64_t I) {
   const int64_t block = I / S;
   std::uniform_int_distribution<int64_t> col(0, block - 1), none(0, 4);
   std::vector<int32_t> t(static_cast<std::size_t>(n * S));
   for (int64_t r = 0; r < n; ++r)
     for (int64_t s = 0; s < S; ++s) t[r * S + s] = none(rng) == 0 ? -1 : static_cast<int32_t>(s * block + col(rng));
+  t[0] = static_cast<int32_t>(col(rng));  // at least one gathered column, also in a one-row case
+  if (S >= 2)  // the last row repeats a token: each copy adds its column again
+    t[(n - 1) * S + S - 1] = t[(n - 1) * S] = static_cast<int32_t>(col(rng));
   return t;
 }
 
