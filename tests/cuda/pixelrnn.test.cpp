@@ -72,6 +72,29 @@ void scale_weights(models::PixelRNN<T>& model, double factor) {
   }
 }
 
+/// forward_backward on the GPU against models::PixelRNN::train_step's first
+/// half on the double model `ref` (same dropout mask): the loss, then every
+/// parameter's gradient, by relative error.
+template <typename T>
+void check_loss_and_gradients(cuda::PixelRNN<T>& gpu, models::PixelRNN<double>& ref, optim::Adam<double>& ref_adam,
+                              const std::vector<int32_t>& images, const Tensor<int32_t>& batch, double dropout,
+                              const cuda::PixelRNNStepOptions& opts) {
+  const double loss = gpu.forward_backward(images.data(), batch.dim(0), batch.dim(1), dropout, opts.seed);
+  ref_adam.zero_grad();
+  Philox mask_rng(opts.seed, uint64_t(1) << 40 | uint64_t(ref_adam.steps()));
+  const Var<double> ref_loss = ref.training_loss(batch, dropout, mask_rng);
+  backward(ref_loss);
+  INFO("loss gpu " << loss << " cpu " << ref_loss.value()[0]);
+  CHECK(std::abs(loss - ref_loss.value()[0]) <= step_tolerance<T>() * ref_loss.value()[0]);
+  const auto ref_params = ref.named_parameters();
+  for (int i = 0; i < cuda::PixelRNN<T>::PARAMETERS; ++i) {
+    std::vector<T> g(size_t(gpu.parameters().numel(i)), T(NAN));
+    gpu.parameters().get_gradient(i, g.data());
+    require_close(ref_params[size_t(i)].first.c_str(), g, flat(ref_params[size_t(i)].second.grad()),
+                  step_tolerance<T>());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("cuda::PixelRNN without a device: a CudaError that says what to do", "[cuda][pixelrnn]") {
@@ -117,20 +140,8 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN: a training step equals the CPU model's", "[c
   const Tensor<int32_t> batch = as_tensor(images, B, P);
 
   // Loss and gradients: models::PixelRNN::train_step's first half.
-  const double loss = gpu.forward_backward(images.data(), B, P, dropout, opts.seed);
-  ref_adam.zero_grad();
-  Philox mask_rng(opts.seed, uint64_t(1) << 40 | uint64_t(ref_adam.steps()));
-  const Var<double> ref_loss = ref.training_loss(batch, dropout, mask_rng);
-  backward(ref_loss);
-  INFO("loss gpu " << loss << " cpu " << ref_loss.value()[0]);
-  CHECK(std::abs(loss - ref_loss.value()[0]) <= step_tolerance<T>() * ref_loss.value()[0]);
+  check_loss_and_gradients(gpu, ref, ref_adam, images, batch, dropout, opts);
   const auto ref_params = ref.named_parameters();
-  for (int i = 0; i < cuda::PixelRNN<T>::PARAMETERS; ++i) {
-    std::vector<T> g(size_t(gpu.parameters().numel(i)), T(NAN));
-    gpu.parameters().get_gradient(i, g.data());
-    require_close(ref_params[size_t(i)].first.c_str(), g, flat(ref_params[size_t(i)].second.grad()),
-                  step_tolerance<T>());
-  }
 
   // The whole step, from the same starting point on both sides.
   gpu.parameters().set_steps(0);
@@ -375,20 +386,8 @@ TEMPLATE_TEST_CASE("cuda::PixelRNN with a 2-D context: loss, every gradient and 
   models::PixelRNN<double> ref = in_double(model);
   optim::Adam<double> ref_adam(ref.named_parameters(), {opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weight_decay});
   const Tensor<int32_t> batch = as_tensor(images, B, P);
-  const double loss = gpu.forward_backward(images.data(), B, P, dropout, opts.seed);
-  ref_adam.zero_grad();
-  Philox mask_rng(opts.seed, uint64_t(1) << 40 | uint64_t(ref_adam.steps()));
-  const Var<double> ref_loss = ref.training_loss(batch, dropout, mask_rng);
-  backward(ref_loss);
-  INFO("loss gpu " << loss << " cpu " << ref_loss.value()[0]);
-  CHECK(std::abs(loss - ref_loss.value()[0]) <= step_tolerance<T>() * ref_loss.value()[0]);
+  check_loss_and_gradients(gpu, ref, ref_adam, images, batch, dropout, opts);
   const auto ref_params = ref.named_parameters();
-  for (int i = 0; i < cuda::PixelRNN<T>::PARAMETERS; ++i) {
-    std::vector<T> g(size_t(gpu.parameters().numel(i)), T(NAN));
-    gpu.parameters().get_gradient(i, g.data());
-    require_close(ref_params[size_t(i)].first.c_str(), g, flat(ref_params[size_t(i)].second.grad()),
-                  step_tolerance<T>());
-  }
 
   // The whole step (clipping acts at 0.05), then the weights back to the CPU model.
   gpu.parameters().set_steps(0);
