@@ -13,6 +13,14 @@ using namespace deepgen;
 using namespace deepgen::data;
 using Catch::Contains;
 
+namespace {
+// A string literal with its NUL bytes kept (all but the terminator).
+template <size_t N>
+std::string bytes(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+}  // namespace
+
 TEST_CASE("tokenize: lower-cases, splits punctuation, keeps apostrophes inside words", "[text]") {
   CHECK(tokenize("Don't worry about it, she said.") ==
         Sentence{"don't", "worry", "about", "it", ",", "she", "said", "."});
@@ -72,7 +80,7 @@ TEST_CASE("Vocabulary: specials first, words by count then alphabetically, min c
   REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("bad.txt", "the\ncat\n")), Contains("<pad>, <unk>, <bos>, <eos>"));
   REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("two.txt", "<pad>\n<unk>\n<bos>\n<eos>\nthe cat\n")),
                       Contains("exactly one word"));
-  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path / "missing.txt").string()), Contains("cannot open vocabulary"));
+  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path / "missing.txt").string()), Contains("cannot open '") && Contains("a vocabulary"));
   REQUIRE_THROWS_WITH(v.word(99), Contains("outside"));
 }
 
@@ -176,9 +184,9 @@ TEST_CASE("wordnet_examples and wordnet_sentences: quoted glosses, length filter
   test::TempDir dir;
   const std::string noun = dir.write("data.noun",
                                      "  1 license line \"Not An Example At All Here\"\n"
-                                     "001 n | a thing; \"The cat sat on the mat\"; \"too short\"\n"
-                                     "002 n | another; \"the cat sat on the mat\"; \"A dog, a bone, and a ball\"\n");
-  const std::string verb = dir.write("data.verb", "003 v | to run; \"we ran all the way to the old house\"\n");
+                                     "00000001 03 n 01 thing 0 000 | a thing; \"The cat sat on the mat\"; \"too short\"\n"
+                                     "00000002 03 n 01 other 0 000 | another; \"the cat sat on the mat\"; \"A dog, a bone, and a ball\"\n");
+  const std::string verb = dir.write("data.verb", "00000003 38 v 01 run 0 000 | to run; \"we ran all the way to the old house\"\n");
   const auto sentences = wordnet_sentences({noun, verb});
   REQUIRE(sentences.size() == 3);  // the two cat sentences are one after lower-casing
   CHECK(join(sentences[0]) == "a dog , a bone , and a ball");
@@ -190,6 +198,48 @@ TEST_CASE("wordnet_examples and wordnet_sentences: quoted glosses, length filter
   REQUIRE_THROWS_WITH(wordnet_sentences({(dir.path / "data.adj").string()}), Contains("wordnet-base"));
 }
 
+TEST_CASE("wordnet_sentences: junk, a file without synsets and a folder without a sentence are refused",
+          "[text][errors]") {
+  test::TempDir dir;
+  const std::string junk = dir.write("data.noun", bytes("  1 license\n\x7f\x45LF\x02\x01\x00\x00 | \"x\"\n"));
+  REQUIRE_THROWS_WITH(wordnet_sentences({junk}), Contains(junk + ":2: not a WordNet synset line"));
+  const std::string bad_line = dir.write("data.verb", "00000003 38 v 01 run 0 000 | to run\nhello world\n");
+  REQUIRE_THROWS_WITH(wordnet_sentences({bad_line}), Contains(bad_line + ":2: not a WordNet synset line"));
+  const std::string license_only = dir.write("data.adj", "  1 license line\n  2 another\n");
+  REQUIRE_THROWS_WITH(wordnet_sentences({license_only}), Contains(license_only + ": holds no synset line"));
+  const std::string short_only = dir.write("data.adv", "00001740 02 r 01 a_cappella 0 000 | alone; \"they sang\"\n");
+  REQUIRE_THROWS_WITH(wordnet_sentences({short_only}), Contains("no usage example of 5-20 tokens") &&
+                                                           Contains(short_only) && Contains("dict folder"));
+  REQUIRE_THROWS_WITH(wordnet_sentences({"/dev/zero"}), Contains("/dev/zero") && Contains("longer than"));
+}
+
+TEST_CASE("read_sentences and Vocabulary::load refuse binary junk and endless files, naming file and line",
+          "[text][errors]") {
+  test::TempDir dir;
+  const std::string junk = dir.write("junk.txt", bytes("the cat sat\nab\x00\x01" "cd\n"));
+  REQUIRE_THROWS_WITH(read_sentences(junk), Contains(junk + ":2:3: byte 0 is a control character"));
+  const std::string punct = dir.write("punct.txt", "the cat sat\n?! ,\n");
+  REQUIRE_THROWS_WITH(read_sentences(punct), Contains(punct + ":2: the line holds no word"));
+  REQUIRE_THROWS_WITH(read_sentences("/dev/zero"), Contains("/dev/zero") && Contains("longer than"));
+  const std::string crlf = dir.write("crlf.txt", "The cat sat.\r\nA dog ran\r\n");
+  CHECK(read_sentences(crlf).size() == 2);
+
+  const std::string head = "<pad>\n<unk>\n<bos>\n<eos>\n";
+  REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("v1.txt", head + "the\nc\x01t\n")),
+                      Contains("v1.txt:6: a vocabulary line must hold exactly one word") && Contains("c?t"));
+  REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("v2.txt", head + "The\n")), Contains("v2.txt:5:"));
+  REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("v3.txt", head + "a,b\n")), Contains("v3.txt:5:"));
+  REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("v4.txt", head + "the\nthe\n")),
+                      Contains("v4.txt:6: the word 'the' appears twice"));
+  REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("v5.txt", head)), Contains("holds no word after the four special"));
+  REQUIRE_THROWS_WITH(Vocabulary::load(dir.write("v6.txt", "<pad>\n<unk>\n<eos>\n")),
+                      Contains("v6.txt:3: expected '<bos>'"));
+  REQUIRE_THROWS_WITH(Vocabulary::load("/dev/zero"), Contains("/dev/zero") && Contains("longer than"));
+  const Vocabulary ok = Vocabulary::load(dir.write("v7.txt", "<pad>\r\n<unk>\r\n<bos>\r\n<eos>\r\ndon't\r\n,\r\n"));
+  CHECK(ok.size() == 6);
+  CHECK(ok.id("don't") == 4);
+}
+
 TEST_CASE("read_sentences and save_sentences round trip; missing and empty files are errors", "[text][errors]") {
   test::TempDir dir;
   const std::string path = (dir.path / "s.txt").string();
@@ -197,6 +247,6 @@ TEST_CASE("read_sentences and save_sentences round trip; missing and empty files
   const auto back = read_sentences(path);
   REQUIRE(back.size() == 2);
   CHECK(join(back[1]) == "don't go ,");
-  REQUIRE_THROWS_WITH(read_sentences((dir.path / "nope.txt").string()), Contains("cannot open sentence file"));
+  REQUIRE_THROWS_WITH(read_sentences((dir.path / "nope.txt").string()), Contains("cannot open '") && Contains("a sentence file"));
   REQUIRE_THROWS_WITH(read_sentences(dir.write("blank.txt", "\n  \n")), Contains("holds no sentence"));
 }

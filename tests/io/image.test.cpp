@@ -87,3 +87,56 @@ TEST_CASE("load_image: unreadable files throw, naming the file and the problem",
     REQUIRE_THROWS_WITH(load_image(p), Contains("cannot decode '" + p + "' as gif"));
   }
 }
+
+TEST_CASE("load_image: a huge claimed size is refused from the header, an endless file by its length",
+          "[io][image][errors]") {
+  test::TempDir dir;
+  // A PNG whose IHDR claims 5000 x 5000 RGBA pixels (100 MB decoded) in a
+  // 45-byte file: refused before stb allocates anything for it. (stb itself
+  // refuses a PNG above 1 GB decoded; this bound is far below.)
+  const auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff), char(v & 0xff)};
+  };
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += be32(13) + "IHDR" + be32(5000) + be32(5000) + std::string{8, 6, 0, 0, 0} + be32(0);
+  png += be32(0) + "IEND" + be32(0);
+  const std::string p = dir.write("huge.png", png);
+  REQUIRE_THROWS_WITH(load_image(p), Contains(p) && Contains("claims 5000x5000 pixels") &&
+                                         Contains("at most 16777216 pixels"));
+  // A GIF whose screen is 65535 x 65535.
+  std::string gif = "GIF89a";
+  gif += std::string{char(0xff), char(0xff), char(0xff), char(0xff), 0, 0, 0};
+  gif += std::string{0x2c, 0, 0, 0, 0, char(0xff), char(0xff), char(0xff), char(0xff), 0, 2, 0x44, 0x01, 0, 0x3b};
+  const std::string g = dir.write("huge.gif", gif);
+  REQUIRE_THROWS_WITH(load_image(g), Contains(g) && Contains("claims 65535x65535 pixels"));
+  REQUIRE_THROWS_WITH(load_image("/dev/zero"), Contains("load_image:") && Contains("/dev/zero") &&
+                                                   Contains("longer than"));
+}
+
+TEST_CASE("decode_image: alpha composited on white stays in range for every colour and alpha", "[io][image]") {
+  // One 256 x 256 RGBA PNG: pixel (x, y) has colour x in every channel and alpha y.
+  std::vector<uint8_t> rgba(size_t(256) * 256 * 4);
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x)
+      for (int c = 0; c < 4; ++c) rgba[size_t(4 * (y * 256 + x) + c)] = uint8_t(c < 3 ? x : y);
+  int len = 0;
+  unsigned char* png = stbi_write_png_to_mem(rgba.data(), 256 * 4, 256, 256, 4, &len);
+  REQUIRE(png != nullptr);
+  const std::vector<uint8_t> bytes(png, png + len);
+  STBIW_FREE(png);
+  const RgbImage img = decode_image(bytes, "ramp.png");
+  REQUIRE(img.width == 256);
+  REQUIRE(img.height == 256);
+  int wrong = 0;
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x) {
+      // a·x + (255 − a)·255 over 255, rounded: between x and 255, 255 at a = 0, x at a = 255.
+      const int expected = int(std::lround((double(x) * y + 255.0 * (255 - y)) / 255.0));
+      const Rgb got = img.get(x, y);
+      if (int(got[0]) != expected || got[1] != got[0] || got[2] != got[0]) {
+        if (wrong++ == 0) UNSCOPED_INFO("first mismatch at x " << x << ", alpha " << y << ": " << int(got[0])
+                                                               << " instead of " << expected);
+      }
+    }
+  CHECK(wrong == 0);
+}

@@ -204,7 +204,7 @@ TEST_CASE("safetensors: reads a file built by hand", "[io][safetensors]") {
   TempDir tmp;
   // Keys out of offset order, an F64 tensor, a scalar, an empty tensor, extra
   // whitespace, metadata, and trailing spaces as padding.
-  std::string header = R"( { "w": {"dtype": "F64", "shape": [2], "data_offsets": [8, 24]},)"
+  std::string header = R"({ "w": {"dtype": "F64", "shape": [2], "data_offsets": [8, 24]},)"
                        R"( "s": {"shape": [], "dtype": "F32", "data_offsets": [24, 28]},)"
                        R"( "z": {"dtype": "F32", "shape": [0, 3], "data_offsets": [28, 28]},)"
                        R"( "__metadata__": {"epoch": "12"},)"
@@ -381,12 +381,16 @@ TEST_CASE("safetensors: corrupt files throw errors naming the file and the probl
                                     Contains("parse error"));
     write_bytes(path, file_bytes("{\"\xff\": 1}", ""));  // invalid UTF-8
     REQUIRE_THROWS_WITH(load(), Contains("not valid JSON"));
-    write_bytes(path, file_bytes("", ""));
+    write_bytes(path, file_bytes("{", ""));
     REQUIRE_THROWS_WITH(load(), Contains("not valid JSON"));
   }
-  SECTION("header is not an object") {
+  SECTION("header does not start with '{' (the reference reader's first check)") {
+    write_bytes(path, file_bytes("", ""));
+    REQUIRE_THROWS_WITH(load(), Contains(path) && Contains("does not start with '{'") && Contains("empty"));
     write_bytes(path, file_bytes("[1, 2]", ""));
-    REQUIRE_THROWS_WITH(load(), Contains("not a JSON object"));
+    REQUIRE_THROWS_WITH(load(), Contains("does not start with '{'") && Contains("first byte is 91"));
+    write_bytes(path, file_bytes(" {}", ""));
+    REQUIRE_THROWS_WITH(load(), Contains("does not start with '{'"));
   }
   SECTION("entry is not an object or misses a field") {
     write_bytes(path, one_entry_file("5", 0));
@@ -443,13 +447,73 @@ TEST_CASE("safetensors: corrupt files throw errors naming the file and the probl
     REQUIRE_THROWS_WITH(load(), Contains("needs 8 bytes"));
     write_bytes(path, one_entry_file(
         R"({"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 4]})", 4));
-    REQUIRE_THROWS_WITH(load(), Contains("needs more bytes"));
+    REQUIRE_THROWS_WITH(load(), Contains("more elements than a 64-bit count"));
+  }
+  SECTION("element counts whose product wraps are refused (not taken modulo 2^64)") {
+    // [2^32, 2^32] F32 wraps to 0 elements in an unchecked 64-bit product of
+    // bytes; [2^62, 4, 0] has 0 elements but Shape::numel() would overflow.
+    for (const char* shape : {"[4294967296, 4294967296]", "[4611686018427387904, 4, 0]",
+                              "[2305843009213693952, 2]", "[4611686018427387904]"}) {
+      INFO(shape);
+      write_bytes(path, one_entry_file(std::string(R"({"dtype": "F32", "shape": )") + shape +
+                                           R"(, "data_offsets": [0, 0]})", 0));
+      REQUIRE_THROWS_WITH(load(), Contains("tensor 't'") && Contains("more elements than a 64-bit count"));
+    }
+    // A zero first stops the product, as in Shape::numel(): 0 elements, 0 bytes.
+    write_bytes(path, one_entry_file(R"({"dtype": "F32", "shape": [0, 4611686018427387904, 4], "data_offsets": [0, 0]})", 0));
+    CHECK(load().at("t").numel() == 0);
+  }
+  SECTION("a header claiming 10^12 elements is refused before any allocation") {
+    // Offsets and byte counts are checked against the file's size before a
+    // tensor exists, so neither file makes the reader allocate 4 TB.
+    write_bytes(path, one_entry_file(
+        R"({"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 4000000000000]})", 16));
+    REQUIRE_THROWS_WITH(load(), Contains("tensor 't'") && Contains("past the end of the data buffer"));
+    write_bytes(path, one_entry_file(R"({"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 16]})", 16));
+    REQUIRE_THROWS_WITH(load(), Contains("needs 4000000000000 bytes") && Contains("hold 16 bytes"));
   }
   SECTION("offsets out of range") {
     write_bytes(path, one_entry_file(R"({"dtype": "F32", "shape": [2], "data_offsets": [4, 12]})", 8));
     REQUIRE_THROWS_WITH(load(), Contains("tensor 't'") && Contains("past the end of the data buffer"));
     write_bytes(path, one_entry_file(R"({"dtype": "F32", "shape": [0], "data_offsets": [8, 4]})", 8));
     REQUIRE_THROWS_WITH(load(), Contains("end before begin"));
+  }
+  SECTION("a name given twice is refused, not resolved to the last one") {
+    write_bytes(path, file_bytes(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                                 R"("t":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", std::string(8, '\0')));
+    REQUIRE_THROWS_WITH(load(), Contains(path) && Contains("tensor name 't' appears twice"));
+    write_bytes(path, one_entry_file(R"({"dtype":"F32","shape":[1],"shape":[2],"data_offsets":[0,4]})", 4));
+    REQUIRE_THROWS_WITH(load(), Contains("key 'shape' appears twice"));
+    write_bytes(path, file_bytes(R"({"__metadata__":{"a":"1","a":"2"}})", ""));
+    REQUIRE_THROWS_WITH(load(), Contains("key 'a' appears twice"));
+    write_bytes(path, file_bytes(R"({"__metadata__":{},"__metadata__":{}})", ""));
+    REQUIRE_THROWS_WITH(load(), Contains("'__metadata__' appears twice"));
+  }
+  SECTION("holes, overlaps and trailing bytes are refused (tensors lie end to end)") {
+    const auto two = [](const char* a, const char* b) {
+      return std::string(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":)") + a +
+             R"(},"b":{"dtype":"F32","shape":[1],"data_offsets":)" + b + "}}";
+    };
+    write_bytes(path, file_bytes(two("[0,4]", "[8,12]"), std::string(12, '\0')));
+    REQUIRE_THROWS_WITH(load(), Contains(path) && Contains("tensor 'b' begins at byte 8") &&
+                                    Contains("leaving a hole after tensor 'a'"));
+    write_bytes(path, file_bytes(two("[4,8]", "[4,8]"), std::string(8, '\0')));
+    REQUIRE_THROWS_WITH(load(), Contains("begins at byte 4") && Contains("at the start of the data buffer"));
+    write_bytes(path, file_bytes(two("[0,4]", "[0,4]"), std::string(4, '\0')));
+    REQUIRE_THROWS_WITH(load(), Contains("overlapping tensor 'a', which ends at byte 4"));
+    write_bytes(path, file_bytes(two("[0,4]", "[4,8]"), std::string(9, '\0')));
+    REQUIRE_THROWS_WITH(load(), Contains("holds 9 bytes but its tensors end at byte 8") &&
+                                    Contains("1 trailing bytes"));
+    write_bytes(path, file_bytes("{}", "x"));
+    REQUIRE_THROWS_WITH(load(), Contains("1 trailing bytes"));
+    // Empty tensors may share an offset, as in the reference reader.
+    write_bytes(path, file_bytes(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                                 R"("b":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})", ""));
+    CHECK(load().size() == 2);
+  }
+  SECTION("nesting deeper than a header needs is refused") {
+    write_bytes(path, file_bytes("{\"t\":{\"shape\":" + std::string(100000, '[') + "}}", ""));
+    REQUIRE_THROWS_WITH(load(), Contains(path) && Contains("nests objects or arrays"));
   }
   SECTION("metadata of the wrong type") {
     write_bytes(path, file_bytes(R"({"__metadata__": {"epoch": 12}})", ""));

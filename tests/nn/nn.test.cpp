@@ -196,3 +196,19 @@ TEST_CASE("nn::Module: load_parameters checks names and shapes", "[nn][errors]")
   wrong["weight"] = random_tensor({3, 3});
   REQUIRE_THROWS_WITH(fc.load_parameters(wrong), Contains("[3, 3]") && Contains("[2, 3]"));
 }
+
+TEST_CASE("nn::Module: load_parameters refuses NaN and infinite weights, naming file and tensor",
+          "[nn][errors]") {
+  Philox rng(1);
+  nn::Linear<double> fc(3, 2, rng);
+  const Tensor<double> before = fc.weight().value();
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    std::map<std::string, Tensor<double>> tensors{{"weight", random_tensor({2, 3})}, {"bias", random_tensor({2})}};
+    tensors["bias"][1] = bad;
+    REQUIRE_THROWS_WITH(fc.load_parameters(tensors, "run/model.safetensors"),
+                        Contains("run/model.safetensors") && Contains("parameter 'bias'") &&
+                            Contains("at element 1") && Contains("must be finite"));
+    // Refused before any parameter changed.
+    CHECK(fc.weight().value().at(1, 2) == before.at(1, 2));
+  }
+}

@@ -54,6 +54,33 @@ TEST_CASE("optim::Adam: weight decay, state round trip, bad options", "[optim]")
   REQUIRE_THROWS_WITH(optim::Adam<double>(one_param(p), {-1.0}), Contains("lr=-1"));
 }
 
+TEST_CASE("optim::Adam: load_state refuses non-finite moments, negative squares and absurd steps",
+          "[optim][errors]") {
+  V p(Tensor<double>({2}, {1.0, 2.0}), true);
+  optim::Adam<double> adam(one_param(p), {0.01});
+  p.grad() = Tensor<double>({2}, {0.5, 0.5});
+  adam.step();
+  const auto good = adam.state();
+  V q(p.value(), true);
+  optim::Adam<double> resumed(one_param(q), {0.01});
+  auto with = [&](const std::string& key, int64_t i, double v) {
+    auto s = good;
+    s[key][i] = v;
+    return s;
+  };
+  REQUIRE_THROWS_WITH(resumed.load_state(with("p.exp_avg", 1, std::nan("")), "m.optim.safetensors"),
+                      Contains("m.optim.safetensors") && Contains("'p.exp_avg'") && Contains("at element 1") &&
+                          Contains("must be finite"));
+  REQUIRE_THROWS_WITH(resumed.load_state(with("p.exp_avg_sq", 0, HUGE_VAL)), Contains("'p.exp_avg_sq'"));
+  REQUIRE_THROWS_WITH(resumed.load_state(with("p.exp_avg_sq", 0, -1.0)),
+                      Contains("'p.exp_avg_sq'") && Contains("non-negative"));
+  REQUIRE_THROWS_WITH(resumed.load_state(with("step", 0, HUGE_VAL)), Contains("'step'"));
+  REQUIRE_THROWS_WITH(resumed.load_state(with("step", 0, 1e30)), Contains("'step' is 1e+30, not a count"));
+  CHECK(resumed.steps() == 0);  // nothing was taken from a refused state
+  resumed.load_state(good);
+  CHECK(resumed.steps() == 1);
+}
+
 TEST_CASE("optim::Adam: the vectorised step is detail::adam_update, the rule the GPU kernel runs", "[optim]") {
   // Three steps with weight decay over a tensor larger than one parallel
   // chunk, against the per-element DEEPGEN_HD rule that kernels/adam.cu calls.

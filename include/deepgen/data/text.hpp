@@ -34,6 +34,7 @@
 #include "../config.hpp"  // IGNORE_INDEX
 #include "../error.hpp"
 #include "../io/atomic_file.hpp"
+#include "../io/read_file.hpp"
 #include "../random.hpp"
 #include "../tensor.hpp"
 
@@ -108,18 +109,71 @@ inline Part corpus_part(const std::string& sentence_text) {
   return h == 0 ? Part::test : h == 1 ? Part::valid : Part::train;
 }
 
-/// Sentences of a corpus file: one a line, tokenised; blank lines skipped.
-inline std::vector<Sentence> read_sentences(const std::string& path) {
-  std::ifstream f(path);
-  DEEPGEN_CHECK(f.good(), "cannot open sentence file '", path,
-                "'; build the corpus with make_sentence_corpus or pass the right path");
-  std::vector<Sentence> out;
-  for (std::string line; std::getline(f, line);) {
-    Sentence s = tokenize(line);
-    if (!s.empty()) out.push_back(std::move(s));
+namespace detail {
+// Calls f(line, line_number) for each line of `text` (1-based; a final line
+// without its newline counts; a '\r' before the newline is dropped).
+template <typename F>
+void for_each_line(std::string_view text, F f) {
+  int64_t number = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    f(line, ++number);
   }
-  DEEPGEN_CHECK(!out.empty(), "sentence file '", path, "' holds no sentence (one sentence a line expected)");
+}
+
+// The first byte of `line` that no text file holds (a control character other
+// than tab, form feed or vertical tab), or npos: binary junk, or a file in an
+// encoding with NUL bytes (UTF-16), is refused instead of tokenised.
+inline size_t control_byte(std::string_view line) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(line[i]);
+    if ((c < 0x20 && c != '\t' && c != '\f' && c != '\v') || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+inline bool has_word(const Sentence& s) {
+  for (const std::string& t : s)
+    if (word_char(static_cast<unsigned char>(t[0]))) return true;
+  return false;
+}
+}  // namespace detail
+
+/// What a sentence file must hold, for error messages.
+inline constexpr const char* SENTENCE_FILE = "one sentence a line, plain text (make_sentence_corpus writes such files)";
+
+/// The sentences of a corpus file's text `text` (one a line, tokenised; blank
+/// lines skipped); `path` names it in errors. Throws deepgen::Error naming
+/// path:line for a line with a control byte (binary data) or without a word,
+/// and for a text without any sentence.
+inline std::vector<Sentence> parse_sentences(std::string_view text, const std::string& path) {
+  std::vector<Sentence> out;
+  detail::for_each_line(text, [&](std::string_view line, int64_t number) {
+    const size_t bad = detail::control_byte(line);
+    DEEPGEN_CHECK(bad == std::string_view::npos, path, ":", number, ":", bad + 1, ": byte ",
+                  int(static_cast<unsigned char>(line[bad])), " is a control character, not text; expected ",
+                  SENTENCE_FILE, " (is this a binary file?)");
+    Sentence s = tokenize(line);
+    if (s.empty()) return;
+    DEEPGEN_CHECK(detail::has_word(s), path, ":", number, ": the line holds no word, only punctuation; expected ",
+                  SENTENCE_FILE);
+    out.push_back(std::move(s));
+  });
+  DEEPGEN_CHECK(!out.empty(), "sentence file '", path, "' holds no sentence; expected ", SENTENCE_FILE);
   return out;
+}
+
+/// Sentences of a corpus file: one a line, tokenised; blank lines skipped
+/// (see parse_sentences). The file is read whole, at most io::MAX_TEXT_FILE_BYTES.
+inline std::vector<Sentence> read_sentences(const std::string& path) {
+  return parse_sentences(
+      io::read_file_limited(path, io::MAX_TEXT_FILE_BYTES,
+                            "a sentence file, one sentence a line; build the corpus with make_sentence_corpus "
+                            "or pass the right path"),
+      path);
 }
 
 /// Write sentences one a line, tokens joined by spaces, atomically.
@@ -165,26 +219,47 @@ class Vocabulary {
   }
 
   /// One word a line, ids in line order; the first four must be the specials.
+  /// The file is read whole, at most io::MAX_TEXT_FILE_BYTES (see parse).
   static Vocabulary load(const std::string& path) {
-    std::ifstream f(path);
-    DEEPGEN_CHECK(f.good(), "cannot open vocabulary '", path,
-                  "'; use the vocab.txt that training wrote next to the checkpoint");
+    return parse(io::read_file_limited(path, io::MAX_TEXT_FILE_BYTES,
+                                       "a vocabulary, one word a line; use the vocab.txt that training wrote "
+                                       "next to the checkpoint"),
+                 path);
+  }
+
+  /// The vocabulary in the text of a vocabulary file (`path` names it in
+  /// errors): the four specials on lines 1-4, then at least one word, each
+  /// line one token exactly as tokenize() makes it (lower case, no spaces or
+  /// control bytes), none twice. Throws deepgen::Error naming path:line.
+  static Vocabulary parse(std::string_view text, const std::string& path) {
     Vocabulary v;
     v.m_words.clear();
-    int64_t line_no = 0;
-    for (std::string line; std::getline(f, line);) {
-      ++line_no;
-      DEEPGEN_CHECK(!line.empty() && line.find(' ') == std::string::npos, path, ":", line_no,
-                    ": a vocabulary line must hold exactly one word, got '", line, "'");
-      v.m_words.push_back(line);
-    }
+    v.m_ids.clear();
     const Vocabulary specials;
-    DEEPGEN_CHECK(v.m_words.size() >= size_t(SPECIALS) &&
-                      std::equal(specials.m_words.begin(), specials.m_words.end(), v.m_words.begin()),
-                  path, ": a vocabulary starts with <pad>, <unk>, <bos>, <eos> on lines 1-4; this file does not "
-                  "(is it a vocabulary written by sentence_vae train?)");
-    v.index();
-    DEEPGEN_CHECK(v.m_ids.size() == v.m_words.size(), path, ": a word appears twice; the file is damaged");
+    detail::for_each_line(text, [&](std::string_view line, int64_t number) {
+      const bool special = number <= SPECIALS;
+      if (special)
+        DEEPGEN_CHECK(line == specials.m_words[size_t(number - 1)], path, ":", number, ": expected '",
+                      specials.m_words[size_t(number - 1)], "'; a vocabulary starts with <pad>, <unk>, <bos>, <eos> "
+                      "on lines 1-4 (is it a vocabulary written by sentence_vae train?)");
+      const Sentence tokens = special ? Sentence{std::string(line)} : tokenize(line);
+      if (tokens.size() != 1 || tokens[0] != line) {
+        std::string shown(line.substr(0, 40));
+        for (char& c : shown)
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        DEEPGEN_CHECK(false, path, ":", number, ": a vocabulary line must hold exactly one word as the tokenizer "
+                      "writes it (lower case, no spaces, no control bytes), got '", shown,
+                      line.size() > 40 ? "...'" : "'", "; is this a vocabulary written by sentence_vae train?");
+      }
+      v.m_words.emplace_back(line);
+      DEEPGEN_CHECK(v.m_ids.emplace(v.m_words.back(), int32_t(v.m_words.size() - 1)).second, path, ":", number,
+                    ": the word '", v.m_words.back(), "' appears twice; the file is damaged");
+    });
+    DEEPGEN_CHECK(v.m_words.size() >= size_t(SPECIALS), path, ": a vocabulary starts with <pad>, <unk>, <bos>, "
+                  "<eos> on lines 1-4; this file has ", v.m_words.size(), " lines (is it a vocabulary written by "
+                  "sentence_vae train?)");
+    DEEPGEN_CHECK(v.m_words.size() > size_t(SPECIALS), path, ": the vocabulary holds no word after the four "
+                  "special tokens; a model needs at least one");
     return v;
   }
 

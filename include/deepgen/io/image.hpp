@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../error.hpp"
+#include "read_file.hpp"
 #include "rgb_image.hpp"
 
 #include "../detail/stb_begin.hpp"
@@ -39,22 +40,24 @@
 namespace deepgen {
 namespace io {
 
+/// The largest image file load_image reads: 64 MiB (a sprite is a few KB).
+constexpr uint64_t MAX_IMAGE_FILE_BYTES = uint64_t(64) << 20;
+/// The most pixels a decoded image may have (4096 x 4096), checked from the
+/// header before decoding: a small compressed file can claim a huge image,
+/// and stb would allocate its whole RGBA buffer first.
+constexpr int64_t MAX_IMAGE_PIXELS = int64_t(4096) * 4096;
+
 namespace detail {
 
-// The whole file; throws naming it when it cannot be opened or read.
+// The whole file, at most MAX_IMAGE_FILE_BYTES; throws naming it when it
+// cannot be opened or read or is longer (an endless /dev/zero).
 inline std::vector<uint8_t> read_binary_file(const std::string& path) {
-  errno = 0;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    throw Error(deepgen::detail::str("load_image: cannot open '", path, "': ", std::strerror(errno)));
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  DEEPGEN_CHECK(!failed, "load_image: cannot read '", path, "': read error");
-  return bytes;
+  try {
+    const std::string bytes = read_file_limited(path, MAX_IMAGE_FILE_BYTES, "a PNG or GIF image");
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  } catch (const Error& e) {
+    throw Error(std::string("load_image: ") + e.what());
+  }
 }
 
 // What the first bytes say the file is: "png", "gif", or "" for anything else.
@@ -78,12 +81,26 @@ inline RgbImage decode_image(const std::vector<uint8_t>& bytes, const std::strin
                 "' is not a PNG or GIF image (its first bytes are neither the PNG nor the GIF "
                 "signature); convert it, or remove it from the image folder");
   DEEPGEN_CHECK(bytes.size() <= size_t(INT32_MAX), "load_image: '", name, "' is over 2 GiB");
+  // The size the header claims, bounded before stb allocates for it.
   int w = 0, h = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels))
+    throw Error(deepgen::detail::str("load_image: cannot decode '", name, "' as ", format, ": ",
+                                     stbi_failure_reason(),
+                                     " (the file is truncated or corrupt; re-download or re-export it)"));
+  DEEPGEN_CHECK(w > 0 && h > 0 && int64_t(w) * h <= MAX_IMAGE_PIXELS, "load_image: '", name, "' claims ", w, "x",
+                h, " pixels; deepgen reads images of at most ", MAX_IMAGE_PIXELS, " pixels (4096x4096): "
+                "scale it down, or the file is corrupt");
+  const int info_w = w, info_h = h;
   uint8_t* rgba = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels, 4);
   if (!rgba)
     throw Error(deepgen::detail::str("load_image: cannot decode '", name, "' as ", format, ": ",
                                      stbi_failure_reason(),
                                      " (the file is truncated or corrupt; re-download or re-export it)"));
+  if (w != info_w || h != info_h) {  // the bound above must hold for what was decoded
+    stbi_image_free(rgba);
+    throw Error(deepgen::detail::str("load_image: '", name, "' decodes to ", w, "x", h, " but its header says ",
+                                     info_w, "x", info_h, "; the file is corrupt"));
+  }
   RgbImage img;
   try {
     img = RgbImage(w, h);

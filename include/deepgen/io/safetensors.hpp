@@ -13,9 +13,17 @@
 //   deepgen::Error naming the file, the tensor and the remedy: a truncated or
 //   foreign checkpoint must never become a model with garbage weights.
 // - Only F32 and F64 are loaded (converted to the requested float type); other
-//   dtypes (BF16, F16, integers) are named in a clear error. Holes or overlaps
-//   between tensors are tolerated on read; the byte count of each tensor must
-//   match its shape and dtype exactly.
+//   dtypes (BF16, F16, integers) are named in a clear error.
+// - The header is validated as the reference implementation (Hugging Face's
+//   safetensors crate) does, because a checkpoint may come from anyone: a
+//   length of at most 100 MB, a JSON object starting with '{', no name given
+//   twice (JSON parsers keep the last one silently), tensors laid end to end
+//   in the data buffer with no hole, no overlap and no byte after the last
+//   one, and each shape's element count, computed with overflow checks
+//   (a shape such as [2^32, 2^32] wraps an unchecked product), times the
+//   dtype's size equal to its byte range. So a tensor is never larger than
+//   the file, and a header claiming 10^12 elements is refused before any
+//   allocation.
 // - Writes are atomic: the file is written under a unique temporary name in the
 //   same directory, flushed, fsync'ed and renamed over the real name. A crash or
 //   a full disk never leaves a half-written checkpoint under the real name, and
@@ -31,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -153,6 +162,50 @@ inline bool as_u64(const nlohmann::json& j, uint64_t& out) {
   return false;
 }
 
+// The product of `dims` left to right (as Shape::numel() computes it), or
+// false when a partial product leaves int64; a zero stops the growth.
+inline bool checked_numel(const std::vector<int64_t>& dims, int64_t& out) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (__builtin_mul_overflow(n, d, &n)) return false;
+  out = n;
+  return true;
+}
+
+// The JSON header parsed with the reference's extra rules: no key twice in
+// one object (nlohmann would keep the last one silently) and no nesting
+// deeper than a header needs (a deeply nested value would otherwise exhaust
+// the stack when shown in a message).
+inline nlohmann::json parse_header_json(const std::string& text, const std::string& path) {
+  std::vector<std::set<std::string>> keys;  // the keys seen in each open object
+  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= 3)
+      throw_error(__FILE__, __LINE__,
+                  str(where(path), "the header nests objects or arrays ", depth + 1,
+                      " deep; a safetensors header holds name -> {dtype, shape, data_offsets} "
+                      "and \"__metadata__\" -> strings only", corrupt_hint()));
+    if (event == E::object_start) keys.emplace_back();
+    if (event == E::object_end && !keys.empty()) keys.pop_back();
+    if (event == E::key && !keys.empty()) {
+      const std::string key = parsed.get<std::string>();
+      if (!keys.back().insert(key).second)
+        throw_error(__FILE__, __LINE__,
+                    str(where(path), depth == 1 ? "tensor name '" : "key '", key.substr(0, 80),
+                        depth == 1 ? "' appears twice in the header; names in a checkpoint must be unique"
+                                   : "' appears twice in one header entry",
+                        corrupt_hint()));
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, on_event);
+  } catch (const nlohmann::json::exception& e) {
+    throw_error(__FILE__, __LINE__,
+                str(where(path), "header is not valid JSON (", e.what(), ")", corrupt_hint()));
+  }
+}
+
 inline io::SafetensorsEntry parse_entry(const std::string& path, const std::string& name,
                                         const nlohmann::json& e, uint64_t data_size) {
   const std::string at = str(where(path), "tensor '", name, "': ");
@@ -179,16 +232,19 @@ inline io::SafetensorsEntry parse_entry(const std::string& path, const std::stri
                 Shape::MAX_RANK, "; reshape it to at most ", Shape::MAX_RANK,
                 " dimensions before saving");
   std::vector<int64_t> dims;
-  uint64_t numel = 1;
-  bool overflow = false;
   for (const auto& d : sh) {
     uint64_t v = 0;
     DEEPGEN_CHECK(as_u64(d, v) && v <= uint64_t(std::numeric_limits<int64_t>::max()), at,
                   "\"shape\" must hold non-negative integers, got ", show(sh), corrupt_hint());
     dims.push_back(static_cast<int64_t>(v));
-    if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 64 / v) overflow = true;
-    numel *= v;
   }
+  // Checked before a Shape exists: Shape::numel() multiplies without checks.
+  int64_t count = 0;
+  uint64_t bits_total = 0;
+  const bool overflow = !checked_numel(dims, count) ||
+                        __builtin_mul_overflow(static_cast<uint64_t>(count), static_cast<uint64_t>(bits), &bits_total);
+  DEEPGEN_CHECK(!overflow, at, "shape ", show(sh), " has more elements than a 64-bit count holds",
+                corrupt_hint());
   out.shape = Shape(dims);
 
   const auto& off = e.at("data_offsets");
@@ -201,11 +257,38 @@ inline io::SafetensorsEntry parse_entry(const std::string& path, const std::stri
   DEEPGEN_CHECK(out.end <= data_size, at, "data_offsets ", show(off),
                 " reach past the end of the data buffer (", data_size, " bytes)", corrupt_hint());
   const uint64_t bytes = out.end - out.begin;
-  DEEPGEN_CHECK(!overflow && (numel * bits) % 8 == 0 && numel * bits / 8 == bytes, at, "shape ",
-                out.shape, " of ", out.dtype, " needs ",
-                overflow ? std::string("more") : std::to_string(numel * bits / 8),
-                " bytes but data_offsets ", show(off), " hold ", bytes, " bytes", corrupt_hint());
+  DEEPGEN_CHECK(bits_total % 8 == 0 && bits_total / 8 == bytes, at, "shape ", out.shape, " of ", out.dtype,
+                " needs ", bits_total / 8, bits_total % 8 ? " and a fraction of a" : "", " bytes but data_offsets ",
+                show(off), " hold ", bytes, " bytes", corrupt_hint());
   return out;
+}
+
+// The format lays the tensors end to end from byte 0 of the data buffer to
+// its last byte: sorted by range, each must begin where the previous one
+// ended (no hole, no overlap), and the last must end at the end of the file.
+inline void check_layout(const io::SafetensorsHeader& h, const std::string& path) {
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, const std::string*>> ranges;
+  for (const auto& [name, e] : h.tensors) ranges.push_back({{e.begin, e.end}, &name});
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t expected = 0;
+  const std::string* previous = nullptr;
+  for (const auto& [range, name] : ranges) {
+    if (range.first != expected) {
+      const std::string prev = previous ? str("tensor '", *previous, "', which ends at byte ", expected)
+                                        : std::string();
+      throw_error(__FILE__, __LINE__,
+                  str(where(path), "tensor '", *name, "' begins at byte ", range.first, " of the data buffer, ",
+                      range.first < expected ? "overlapping " + prev
+                      : previous             ? "leaving a hole after " + prev
+                                             : std::string("leaving a hole at the start of the data buffer"),
+                      "; tensors must be laid end to end", corrupt_hint()));
+    }
+    expected = range.second;
+    previous = name;
+  }
+  DEEPGEN_CHECK(expected == h.data_size, where(path), "the data buffer holds ", h.data_size, " bytes but its "
+                "tensors end at byte ", expected, " (", h.data_size - expected, " trailing bytes)",
+                corrupt_hint());
 }
 
 inline int open_for_reading(const std::string& path) {
@@ -239,15 +322,13 @@ inline io::SafetensorsHeader read_header(int fd, const std::string& path) {
                 corrupt_hint());
 
   std::string text(static_cast<size_t>(n), '\0');
-  DEEPGEN_CHECK(pread_all(fd, &text[0], n, 8), where(path), "cannot read the header: ",
+  DEEPGEN_CHECK(n == 0 || pread_all(fd, &text[0], n, 8), where(path), "cannot read the header: ",
                 errno_text(errno));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw_error(__FILE__, __LINE__,
-                str(where(path), "header is not valid JSON (", e.what(), ")", corrupt_hint()));
-  }
+  // The reference reader's first check: a header is a JSON object, '{' first.
+  DEEPGEN_CHECK(!text.empty() && text[0] == '{', where(path), "the header does not start with '{' (",
+                text.empty() ? std::string("it is empty") : str("its first byte is ",
+                    int(static_cast<unsigned char>(text[0]))), ")", corrupt_hint());
+  const nlohmann::json j = parse_header_json(text, path);
   DEEPGEN_CHECK(j.is_object(), where(path), "header is not a JSON object (it starts ",
                 show(j), ")", corrupt_hint());
 
@@ -268,6 +349,7 @@ inline io::SafetensorsHeader read_header(int fd, const std::string& path) {
     }
     h.tensors[item.key()] = parse_entry(path, item.key(), item.value(), h.data_size);
   }
+  check_layout(h, path);
   return h;
 }
 

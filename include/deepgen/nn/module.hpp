@@ -7,6 +7,7 @@
 // an optimizer that updates them updates the module.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <utility>
@@ -49,8 +50,8 @@ class Module {
   }
 
   /// Copy values from named tensors (such as a loaded checkpoint). Every
-  /// parameter must be present with its exact shape; the error names the
-  /// tensor, both shapes, and the source.
+  /// parameter must be present with its exact shape and finite values; the
+  /// error names the tensor, both shapes or the bad value, and the source.
   void load_parameters(const std::map<std::string, Tensor<T>>& tensors, const std::string& source = "tensors") {
     auto params = named_parameters();
     for (auto& [name, p] : params) {
@@ -64,6 +65,13 @@ class Module {
       DEEPGEN_CHECK(it->second.shape() == p.value().shape(), source, ": parameter '", name, "' has shape ",
                     it->second.shape(), " but the model expects ", p.value().shape(),
                     "; build the model with the sizes the file was trained with");
+      // A NaN or infinite weight would only show up later as 'nan' losses or
+      // blank samples; refuse it here, where the file and tensor are known.
+      const Tensor<T>& t = it->second;
+      for (int64_t i = 0; i < t.numel(); ++i)
+        DEEPGEN_CHECK(std::isfinite(t[i]), source, ": parameter '", name, "' holds ", t[i], " at element ", i,
+                      "; every weight must be finite (the file is damaged or was saved from a diverged run): "
+                      "use an earlier checkpoint");
     }
     for (auto& [name, p] : params) p.value() = tensors.at(name);
   }

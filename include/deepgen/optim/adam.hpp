@@ -99,13 +99,22 @@ class Adam {
     return out;
   }
 
-  /// Restore state() output; every tensor must be present with the right shape.
+  /// Restore state() output; every tensor must be present with the right shape
+  /// and finite values (exp_avg_sq non-negative, step a count).
   void load_state(const std::map<std::string, Tensor<T>>& state, const std::string& source = "optimizer state") {
     auto fetch = [&](const std::string& key, const Shape& shape) -> const Tensor<T>& {
       auto it = state.find(key);
       DEEPGEN_CHECK(it != state.end(), source, ": '", key, "' is missing; it was saved for a different model");
       DEEPGEN_CHECK(it->second.shape() == shape, source, ": '", key, "' has shape ", it->second.shape(),
                     " but the parameter has shape ", shape);
+      // Moments that are NaN, infinite or (for exp_avg_sq) negative would
+      // turn the first resumed step into NaN weights.
+      const bool squares = key.size() > 11 && key.compare(key.size() - 11, 11, ".exp_avg_sq") == 0;
+      for (int64_t i = 0; i < it->second.numel(); ++i)
+        DEEPGEN_CHECK(std::isfinite(it->second[i]) && !(squares && it->second[i] < 0), source, ": '", key,
+                      "' holds ", it->second[i], " at element ", i, "; optimizer state must be finite",
+                      squares ? " and non-negative" : "", " (the file is damaged): delete it and the model "
+                      "file to restart, or resume from a backup");
       return it->second;
     };
     std::vector<Tensor<T>> m, v;
@@ -114,7 +123,10 @@ class Adam {
       v.push_back(fetch(name + ".exp_avg_sq", p.value().shape()));
     }
     const T step = fetch("step", Shape{})[0];
-    DEEPGEN_CHECK(step >= 0 && step == std::floor(step), source, ": 'step' is ", step, ", not a count");
+    // Bounded so the conversion to int64 below is defined (2^53: every
+    // integer up to it is exact in a double).
+    DEEPGEN_CHECK(step >= 0 && step == std::floor(step) && double(step) <= 9007199254740992.0, source,
+                  ": 'step' is ", step, ", not a count");
     m_m = std::move(m);
     m_v = std::move(v);
     m_step = static_cast<int64_t>(step);
