@@ -62,6 +62,7 @@ constexpr int64_t MAX_IMAGES = 1024;       ///< --count of drawn images
 constexpr int64_t MAX_SAMPLES = 64;        ///< --samples: completions per image
 constexpr int64_t MAX_EVAL_SAMPLES = 1000; ///< --samples: draws of the code per image when scoring
 constexpr int64_t MAX_GRID = 64;           ///< --grid: points per dimension of a walk
+constexpr int64_t MAX_CELLS = 4096;        ///< pictures in one grid (a 64×64 walk; --all: dimensions × --grid)
 constexpr int64_t MAX_STEPS = 1000;        ///< --steps of an interpolation
 constexpr double MAX_RANGE = 100;          ///< --range of a walk, in standard deviations
 constexpr double MAX_TEMPERATURE = 100;    ///< --temperature (0: the likeliest value)
@@ -179,6 +180,13 @@ inline CLI::Validator output_folder() {
         return {};
       },
       "DIR");
+}
+
+/// For a program that reads argv itself: "" if `text` passes `check`, else
+/// "NAME: why", the form CLI11 gives for an option.
+inline std::string check_argument(const std::string& name, const std::string& text, const CLI::Validator& check) {
+  const std::string why = check(text);
+  return why.empty() ? why : name + ": " + why;
 }
 
 // ---- parsing ----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@
 #include <deepgen/io/png.hpp>
 #include <deepgen/models/pixelrnn_sprites.hpp>
 
+#include "cli_checks.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -23,6 +25,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string data_dir = argv[1], weights = argv[2], out = argv[3];
+  // Refused before the model is read, and before an earlier OUT.png is touched.
+  if (const std::string why = cli_checks::check_argument("OUT.png", out, cli_checks::output_file()); !why.empty()) {
+    std::fprintf(stderr, "error: %s\n", why.c_str());
+    return 1;
+  }
   try {
     // pixel_color.txt and colormap.txt, split as in training: TEST holds the
     // images the model never learned from.

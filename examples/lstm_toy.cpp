@@ -10,7 +10,11 @@
 
 #include <cstdio>
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {  // it takes nothing: say so rather than ignore what was given
+    std::fprintf(stderr, "error: lstm_toy takes no arguments (got '%s'); run it as: lstm_toy\n", argv[1]);
+    return 1;
+  }
   using namespace deepgen;
   const int64_t K = 8, H = 32, B = 4, T = 24;
   Philox rng(42);

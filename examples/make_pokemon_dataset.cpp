@@ -18,6 +18,8 @@
 #include <deepgen/io/figures.hpp>
 #include <deepgen/io/png.hpp>
 
+#include "cli_checks.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -94,18 +96,22 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   CLI::App app{"Sprites (PNG/GIF) to the lecture's palette dataset: pixel_color.txt and colormap.txt"};
   Options o;
-  app.add_option("--images", o.images, "folder of sprite files (PNG, GIF; subfolders are not read)")->required();
-  app.add_option("--out", o.out, "output folder (created if missing)")->required();
+  using cli_checks::whole;
+  app.add_option("--images", o.images, "folder of sprite files (PNG, GIF; subfolders are not read)")->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--out", o.out, "output folder (created if missing)")->required()->check(cli_checks::output_folder());
   app.add_option("--colors", o.colors, "K: palette colours from k-means, white included")
-      ->capture_default_str()->check(CLI::Range(1, 65536));
+      ->capture_default_str()->check(whole(1, cli_checks::MAX_COLORS));
   app.add_option("--min-count", o.min_count, "merge colours used by fewer pixels into their nearest kept colour")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(whole(0, cli_checks::MAX_MIN_COUNT));
   app.add_option("--crop", o.crop, "center: the centre SxS at native size (the lecture's); fit: the "
                                    "sprite's bounding box scaled to SxS")
       ->capture_default_str()->check(CLI::IsMember({"center", "fit"}));
-  app.add_option("--size", o.size, "S: images are S x S pixels")->capture_default_str()->check(CLI::Range(1, 4096));
-  app.add_option("--seed", o.seed, "k-means++ seed; the same seed gives the same palette")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--size", o.size, "S: images are S x S pixels")->capture_default_str()
+      ->check(whole(1, cli_checks::MAX_SPRITE_SIZE));
+  app.add_option("--seed", o.seed, "k-means++ seed; the same seed gives the same palette")->capture_default_str()
+      ->check(cli_checks::seed());
+  DEEPGEN_CLI_PARSE(app, argc, argv);
   try {
     return run(o);
   } catch (const std::exception& e) {

@@ -10,6 +10,8 @@
 #include <deepgen/data/text.hpp>
 #include <deepgen/data/wordnet.hpp>
 
+#include "cli_checks.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -23,14 +25,20 @@ int main(int argc, char** argv) {
   CLI::App app{"WordNet's usage examples → train/valid/test sentence files"};
   std::string out, wordnet = "/usr/share/wordnet";
   data::CorpusOptions options;
-  app.add_option("--out", out, "folder for train.txt, valid.txt, test.txt")->required();
+  app.add_option("--out", out, "folder for train.txt, valid.txt, test.txt")->required()
+      ->check(cli_checks::output_folder());
   app.add_option("--wordnet", wordnet, "folder with data.noun, data.verb, data.adj, data.adv")
-      ->capture_default_str();
+      ->capture_default_str()->check(CLI::ExistingDirectory);
   app.add_option("--min-words", options.min_words, "shortest sentence kept, in tokens")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(cli_checks::whole(1, cli_checks::MAX_WORDS));
   app.add_option("--max-words", options.max_words, "longest sentence kept, in tokens")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+      ->capture_default_str()->check(cli_checks::whole(1, cli_checks::MAX_WORDS));
+  DEEPGEN_CLI_PARSE(app, argc, argv);
+  if (options.min_words > options.max_words) {  // refused before WordNet is read and before --out is made
+    std::fprintf(stderr, "error: --min-words %lld is more than --max-words %lld; no sentence could be kept\n",
+                 (long long)options.min_words, (long long)options.max_words);
+    return 1;
+  }
   try {
     std::vector<std::string> files;
     for (const char* pos : {"noun", "verb", "adj", "adv"}) files.push_back((fs::path(wordnet) / ("data." + std::string(pos))).string());

@@ -44,6 +44,7 @@
 #include <deepgen/models/pixelrnn_cuda.hpp>
 #endif
 
+#include "cli_checks.hpp"
 #include "device.hpp"
 #include "train_cli.hpp"
 
@@ -217,15 +218,12 @@ void write_indices(const std::string& path, const Tensor<int32_t>& images, int64
   std::printf("wrote %s\n", path.c_str());
 }
 
-int complete(const UseOptions& u) {
-  DEEPGEN_CHECK(u.keep > 0 && u.keep < 1, "--keep ", u.keep,
-                " must be a fraction between 0 and 1, e.g. 0.5 (top half) or 0.25 (top quarter)");
+int complete(const UseOptions& u) {  // --keep, --count and --samples are in range (cli_checks.hpp)
   const Split s = data::load_pokemon_split(u.data);
+  const int64_t keep = models::kept_pixels(u.keep, s.test.side);  // refuses a --keep that rounds to 0 or all rows
+  DEEPGEN_CHECK(u.count <= s.test.count, "--count ", u.count, " must be between 1 and ", s.test.count,
+                " (the TEST images)");
   Model model = models::load_pixelrnn(u.weights, s.data.palette.size());
-  DEEPGEN_CHECK(u.count >= 1 && u.count <= s.test.count, "--count ", u.count, " must be between 1 and ",
-                s.test.count, " (the TEST images)");
-  DEEPGEN_CHECK(u.samples >= 1, "--samples must be at least 1");
-  const int64_t keep = models::kept_pixels(u.keep, s.test.side);
   // Every (image, sample) pair is one row of the batch, completed together.
   const Tensor<int32_t> batch = models::repeat_images(s.test, u.count, u.samples);
   const Tensor<int32_t> done = Engine(u.device, model, nullptr).complete(batch, keep, u.temperature, u.seed);
@@ -239,7 +237,6 @@ int complete(const UseOptions& u) {
 int sample(const UseOptions& u) {
   const Split s = data::load_pokemon_split(u.data);
   Model model = models::load_pixelrnn(u.weights, s.data.palette.size());
-  DEEPGEN_CHECK(u.count >= 1, "--count must be at least 1");
   const int64_t side = s.test.side;
   const Tensor<int32_t> drawn =
       Engine(u.device, model, nullptr).complete(Tensor<int32_t>(Shape{u.count, side * side}), 0, u.temperature, u.seed);
@@ -290,10 +287,10 @@ int main(int argc, char** argv) {
   add_defaulted(train_cmd, "--schedule", t.schedule, "learning rate: cosine (decay over --epochs) or constant")
       ->check(CLI::IsMember({"cosine", "constant"}));
   add_defaulted(train_cmd, "--dropout", t.dropout, "dropout on the LSTM outputs (0: none)")
-      ->check(CLI::Range(0.0, 0.95));
+      ->check(cli_checks::real(0, 0.95));
   train_cmd->add_flag("--flip,!--no-flip", t.flip, "mirror training images left-right at random")
       ->capture_default_str();
-  add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells")->check(CLI::Range(1, 8192));
+  add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells")->check(cli_checks::whole(1, cli_checks::MAX_HIDDEN));
   add_defaulted(train_cmd, "--context", t.context,
                 "what a step sees: previous (the lecture's model), above (also the 3 pixels above), "
                 "above+position (also the pixel's row and column)")
@@ -311,20 +308,23 @@ int main(int argc, char** argv) {
     c->add_option("--weights", u.weights, "a model.safetensors or best.safetensors")->required();
   }
   eval_cmd->add_option("--images", u.images, "score these images (pixel_color format) instead of TEST");
-  complete_cmd->add_option("--keep", u.keep, "fraction of rows shown, e.g. 0.5 or 0.25")->required();
-  add_defaulted(complete_cmd, "--count", u.count, "TEST images");
-  add_defaulted(complete_cmd, "--samples", u.samples, "completions per image");
-  add_defaulted(sample_cmd, "--count", u.count, "images to draw");
+  complete_cmd->add_option("--keep", u.keep, "fraction of rows shown, e.g. 0.5 or 0.25")->required()
+      ->check(cli_checks::open_fraction());
+  add_defaulted(complete_cmd, "--count", u.count, "TEST images")->check(cli_checks::whole(1, cli_checks::MAX_IMAGES));
+  add_defaulted(complete_cmd, "--samples", u.samples, "completions per image")
+      ->check(cli_checks::whole(1, cli_checks::MAX_SAMPLES));
+  add_defaulted(sample_cmd, "--count", u.count, "images to draw")->check(cli_checks::whole(1, cli_checks::MAX_IMAGES));
   for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd})
     add_device_option(c, c == train_cmd ? t.device : u.device);
   for (auto* c : {complete_cmd, sample_cmd}) {
-    c->add_option("--out", u.out, "PNG to write")->required();
-    c->add_option("--out-indices", u.out_indices, "also write the drawn images in the pixel_color format");
+    c->add_option("--out", u.out, "PNG to write")->required()->check(cli_checks::output_file());
+    c->add_option("--out-indices", u.out_indices, "also write the drawn images in the pixel_color format")
+        ->check(cli_checks::output_file());
     add_defaulted(c, "--temperature", u.temperature, "0: likeliest colour; 1: the model's distribution")
-        ->check(CLI::NonNegativeNumber);
-    add_defaulted(c, "--seed", u.seed, "random seed");
+        ->check(cli_checks::real(0, cli_checks::MAX_TEMPERATURE));
+    add_defaulted(c, "--seed", u.seed, "random seed")->check(cli_checks::seed());
   }
-  CLI11_PARSE(app, argc, argv);
+  DEEPGEN_CLI_PARSE(app, argc, argv);
   return run_reporting_errors([&] {
     if (*train_cmd) return train_model(t);
     if (*eval_cmd) return eval(u);

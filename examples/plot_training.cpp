@@ -10,6 +10,8 @@
 
 #include <deepgen/train/csv_log.hpp>
 
+#include "cli_checks.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -51,13 +53,23 @@ int main(int argc, char** argv) {
   CLI::App app{"Plot train_log.csv learning curves to a PNG"};
   std::string out, x = "minutes", y = "test_nll_nats_per_pixel", title = "TEST NLL (nats/pixel)";
   std::vector<std::string> logs, hlines;
-  app.add_option("--out", out, "PNG to write")->required();
+  app.add_option("--out", out, "PNG to write")->required()->check(cli_checks::output_file());
   app.add_option("--x", x, "x column")->capture_default_str();
   app.add_option("--y", y, "y column")->capture_default_str();
   app.add_option("--title", title, "plot title")->capture_default_str();
-  app.add_option("--hline", hlines, "VALUE:LABEL reference line (one per --hline)")->allow_extra_args(false);
+  app.add_option("--hline", hlines, "VALUE:LABEL reference line (one per --hline)")->allow_extra_args(false)
+      ->check(CLI::Validator(
+          [](std::string& h) -> std::string {
+            try {
+              number(h.substr(0, h.find(':')), "VALUE");
+            } catch (const std::exception& e) {
+              return e.what();
+            }
+            return {};
+          },
+          "VALUE:LABEL"));
   app.add_option("logs", logs, "train_log.csv files, each optionally =LABEL")->required();
-  CLI11_PARSE(app, argc, argv);
+  DEEPGEN_CLI_PARSE(app, argc, argv);
   try {
     std::vector<io::Series> series;
     double x_max = 0;

@@ -9,6 +9,8 @@
 
 #include <deepgen/train.hpp>
 
+#include "cli_checks.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -34,18 +36,21 @@ struct TrainCli {
 /// --seed and --resume to `cmd`, with `t`'s values as the defaults. `data`
 /// and `items` describe the data folder and what a batch holds.
 inline void add_train_options(CLI::App* cmd, TrainCli& t, const char* data, const char* items) {
+  using cli_checks::real;
+  using cli_checks::whole;
   cmd->add_option("--data", t.data, data)->required();
   cmd->add_option("--out", t.loop.out, "output folder (model.safetensors, best.safetensors, train_log.csv)")
-      ->required();
-  add_defaulted(cmd, "--epochs", t.loop.epochs, "stop after this many epochs in all");
-  add_defaulted(cmd, "--minutes", t.loop.minutes,
-                "stop after this much training time in all (resumed runs included)");
+      ->required()->check(cli_checks::output_folder());
+  add_defaulted(cmd, "--epochs", t.loop.epochs, "stop after this many epochs in all")
+      ->check(whole(1, cli_checks::MAX_EPOCHS));
+  add_defaulted(cmd, "--minutes", t.loop.minutes, "stop after this much training time in all (resumed runs included)")
+      ->check(real(0, cli_checks::MAX_MINUTES, cli_checks::Low::open));
   add_defaulted(cmd, "--patience", t.loop.patience, "stop after this many epochs without a better validation "
-                "figure (0: never)")->check(CLI::NonNegativeNumber);
-  add_defaulted(cmd, "--batch", t.batch, std::string(items) + " per step")->check(CLI::Range(1, 4096));
-  add_defaulted(cmd, "--lr", t.lr, "Adam learning rate")->check(CLI::PositiveNumber);
-  add_defaulted(cmd, "--clip", t.clip, "gradient-norm clip (0: none)")->check(CLI::NonNegativeNumber);
-  add_defaulted(cmd, "--seed", t.loop.seed, "random seed");
+                "figure (0: never)")->check(whole(0, cli_checks::MAX_EPOCHS));
+  add_defaulted(cmd, "--batch", t.batch, std::string(items) + " per step")->check(whole(1, cli_checks::MAX_BATCH));
+  add_defaulted(cmd, "--lr", t.lr, "Adam learning rate")->check(real(0, cli_checks::MAX_LR, cli_checks::Low::open));
+  add_defaulted(cmd, "--clip", t.clip, "gradient-norm clip (0: none)")->check(real(0, cli_checks::MAX_CLIP));
+  add_defaulted(cmd, "--seed", t.loop.seed, "random seed")->check(cli_checks::seed());
   cmd->add_flag("--resume", t.loop.resume, "continue from OUT/model.safetensors");
 }
 

@@ -12,6 +12,8 @@
 #include <deepgen/models/vae.hpp>
 #include <deepgen/train.hpp>
 
+#include "cli_checks.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -49,6 +51,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: train_vae DATA_DIR OUT_DIR [EPOCHS]\n");
     return 1;
   }
+  // The arguments are checked before the data is read and before OUT_DIR is touched.
+  for (const std::string& why :
+       {cli_checks::check_argument("OUT_DIR", argv[2], cli_checks::output_folder()),
+        argc > 3 ? cli_checks::check_argument("EPOCHS", argv[3], cli_checks::whole(1, cli_checks::MAX_EPOCHS)) : ""})
+    if (!why.empty()) {
+      std::fprintf(stderr, "error: %s\n", why.c_str());
+      return 1;
+    }
   try {
     const data::PokemonSplit sprites = data::load_pokemon_split(argv[1]);
     Philox init(1);

@@ -36,12 +36,14 @@
 #include <deepgen/models/vae_cuda.hpp>
 #endif
 
+#include "cli_checks.hpp"
 #include "device.hpp"
 #include "train_cli.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 using namespace deepgen;
 using models::VAEConfig;
@@ -159,6 +161,22 @@ int train_model(const TrainOptions& o) {
   return report_trained(train::run(task, loop));
 }
 
+/// --encoder and --decoder: comma-separated widths (models::parse_widths), each at most cli_checks::MAX_WIDTH.
+CLI::Validator widths(const char* option) {
+  return CLI::Validator(
+      [option](std::string& text) -> std::string {
+        try {
+          for (int64_t w : models::parse_widths(text, option))
+            if (w > cli_checks::MAX_WIDTH)
+              return "width " + std::to_string(w) + " is above " + std::to_string(cli_checks::MAX_WIDTH);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "WIDTHS");
+}
+
 // ---- eval and pictures ---------------------------------------------------------------
 
 /// The options of every command but train: the data, the model, what to score or draw, where to write.
@@ -193,7 +211,6 @@ int eval(const UseOptions& u) {
 }
 
 int sample(const UseOptions& u) {
-  DEEPGEN_CHECK(u.count >= 1, "--count must be at least 1");
   const models::VAESprites p = u.sprites();
   Philox rng(u.seed, uint64_t(1) << 50);  // streams 0, 1, … are decode's per-image pixel draws
   return write(u, p.codes(p.model.draw_noise(u.count, rng)), std::min(u.count, 8));
@@ -202,11 +219,12 @@ int sample(const UseOptions& u) {
 int walk(const UseOptions& u) {
   const models::VAESprites p = u.sprites();
   DEEPGEN_CHECK(u.all != !u.dims.empty(), "walk: give either --dims I,J or --all");
-  DEEPGEN_CHECK(u.grid >= 2, "--grid ", u.grid, " must be at least 2");
-  DEEPGEN_CHECK(u.range > 0 && std::isfinite(u.range), "--range ", u.range, " must be positive, e.g. 3");
   // The fixed point: zero (the prior's centre) or the code of a TEST image.
   Tensor<float> centre(Shape{1, p.model.latent()});
   if (const auto k = models::parse_base(u.base)) centre = p.test_code(*k, "--base test:");
+  DEEPGEN_CHECK(!u.all || p.model.latent() * u.grid <= cli_checks::MAX_CELLS, "walk --all: ", p.model.latent(),
+                " dimensions × --grid ", u.grid, " is more than ", cli_checks::MAX_CELLS,
+                " pictures; give a smaller --grid, or sweep two dimensions with --dims");
   if (u.all)  // one row per dimension, swept alone from −R to R
     return write(u, p.codes(models::sweep_each_dimension(centre, u.grid, u.range)), u.grid,
                    models::dimension_labels(p.model.latent()));
@@ -224,13 +242,14 @@ int reconstruct(const UseOptions& u) {
 
 int interpolate(const UseOptions& u) {
   const models::VAESprites p = u.sprites();
-  DEEPGEN_CHECK(u.steps >= 2, "--steps ", u.steps, " must be at least 2 (the two ends)");
   return write(u, p.interpolation(u.from, u.to, u.steps), u.steps + 2);  // the two TEST images frame the strip
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using cli_checks::real;
+  using cli_checks::whole;
   keep_freed_memory();  // a fresh multi-MiB buffer otherwise costs page faults every step (docs/architecture.md)
   TrainOptions t;
   t.cli.loop.epochs = 200;  // early stopping on validation ends the default run (docs/vae.md)
@@ -244,15 +263,18 @@ int main(int argc, char** argv) {
   add_train_options(train_cmd, t.cli, "folder with pixel_color.txt and colormap.txt", "images");
   add_defaulted(train_cmd, "--mode", t.mode, "vae, or ae: a deterministic code and no KL")
       ->check(CLI::IsMember({"vae", "ae"}));
-  add_defaulted(train_cmd, "--latent", t.model.latent, "code dimensions")->check(CLI::Range(1, 4096));
-  add_defaulted(train_cmd, "--beta", t.beta, "weight of the KL term (1: the ELBO)")->check(CLI::NonNegativeNumber);
+  add_defaulted(train_cmd, "--latent", t.model.latent, "code dimensions")->check(whole(1, cli_checks::MAX_LATENT));
+  add_defaulted(train_cmd, "--beta", t.beta, "weight of the KL term (1: the ELBO)")
+      ->check(real(0, cli_checks::MAX_BETA));
   add_defaulted(train_cmd, "--warmup", t.warmup, "epochs over which the KL weight rises from 0 to --beta (0: none)")
-      ->check(CLI::NonNegativeNumber);
-  add_defaulted(train_cmd, "--encoder", t.encoder, "encoder widths after the one-hot layer");
-  add_defaulted(train_cmd, "--decoder", t.decoder, "decoder widths between the code and the logits");
+      ->check(real(0, double(cli_checks::MAX_EPOCHS)));
+  add_defaulted(train_cmd, "--encoder", t.encoder, "encoder widths after the one-hot layer")->check(widths("--encoder"));
+  add_defaulted(train_cmd, "--decoder", t.decoder, "decoder widths between the code and the logits")
+      ->check(widths("--decoder"));
   add_defaulted(train_cmd, "--colour-dim", t.model.colour_dim, "E features per pixel times a learned colour embedding; "
-               "0: P·K logits directly (the lecture's shape)")->check(CLI::Range(0, 4096));
-  add_defaulted(train_cmd, "--weight-decay", t.weight_decay, "L2 weight decay of Adam")->check(CLI::NonNegativeNumber);
+               "0: P·K logits directly (the lecture's shape)")->check(whole(0, cli_checks::MAX_WIDTH));
+  add_defaulted(train_cmd, "--weight-decay", t.weight_decay, "L2 weight decay of Adam")
+      ->check(real(0, cli_checks::MAX_WEIGHT_DECAY));
 
   auto* eval_cmd = app.add_subcommand("eval", "print the negative ELBO, reconstruction and KL in nats per image");
   auto* sample_cmd = app.add_subcommand("sample", "decode codes drawn from N(0, I)");
@@ -265,25 +287,29 @@ int main(int argc, char** argv) {
   }
   for (auto* c : {train_cmd, eval_cmd}) add_device_option(c, c == train_cmd ? t.device : u.device);
   eval_cmd->add_option("--images", u.images, "score these images (pixel_color format) instead of TEST");
-  add_defaulted(eval_cmd, "--samples", u.samples, "draws of the code per image (VAE)")->check(CLI::Range(1, 1000));
-  add_defaulted(eval_cmd, "--seed", u.eval_seed, "seed of those draws");
-  add_defaulted(sample_cmd, "--count", u.count, "images to draw");
+  add_defaulted(eval_cmd, "--samples", u.samples, "draws of the code per image (VAE)")
+      ->check(whole(1, cli_checks::MAX_EVAL_SAMPLES));
+  add_defaulted(eval_cmd, "--seed", u.eval_seed, "seed of those draws")->check(cli_checks::seed());
+  add_defaulted(sample_cmd, "--count", u.count, "images to draw")->check(whole(1, cli_checks::MAX_IMAGES));
   walk_cmd->add_option("--dims", u.dims, "the two code dimensions to sweep, e.g. 0,1");
   walk_cmd->add_flag("--all", u.all, "one row per dimension, each swept alone");
-  add_defaulted(walk_cmd, "--grid", u.grid, "points per dimension");
-  add_defaulted(walk_cmd, "--range", u.range, "sweep from -R to R");
+  add_defaulted(walk_cmd, "--grid", u.grid, "points per dimension")->check(whole(2, cli_checks::MAX_GRID));
+  add_defaulted(walk_cmd, "--range", u.range, "sweep from -R to R")
+      ->check(real(0, cli_checks::MAX_RANGE, cli_checks::Low::open));
   add_defaulted(walk_cmd, "--base", u.base, "the other dimensions: zero, or test:K for TEST image K's code");
-  add_defaulted(reconstruct_cmd, "--count", u.recon_count, "TEST images");
-  interpolate_cmd->add_option("--from", u.from, "first TEST image")->required();
-  interpolate_cmd->add_option("--to", u.to, "last TEST image")->required();
-  add_defaulted(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included");
+  add_defaulted(reconstruct_cmd, "--count", u.recon_count, "TEST images")->check(whole(1, cli_checks::MAX_IMAGES));
+  // The TEST images: a whole number here, checked against TEST's size once the data is read.
+  interpolate_cmd->add_option("--from", u.from, "first TEST image")->required()->check(whole(0, std::numeric_limits<int64_t>::max()));
+  interpolate_cmd->add_option("--to", u.to, "last TEST image")->required()->check(whole(0, std::numeric_limits<int64_t>::max()));
+  add_defaulted(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included")
+      ->check(whole(2, cli_checks::MAX_STEPS));
   for (auto* c : {sample_cmd, walk_cmd, reconstruct_cmd, interpolate_cmd}) {
     add_defaulted(c, "--decode", u.decode, "argmax (likeliest colour), mean (mean RGB) or sample (a draw per pixel)")
         ->check(CLI::IsMember({"argmax", "mean", "sample"}));
-    add_defaulted(c, "--seed", u.seed, "random seed (codes, draws)");
-    c->add_option("--out", u.out, "PNG to write")->required();
+    add_defaulted(c, "--seed", u.seed, "random seed (codes, draws)")->check(cli_checks::seed());
+    c->add_option("--out", u.out, "PNG to write")->required()->check(cli_checks::output_file());
   }
-  CLI11_PARSE(app, argc, argv);
+  DEEPGEN_CLI_PARSE(app, argc, argv);
   return run_reporting_errors([&] {
     if (*train_cmd) return train_model(t);
     if (*eval_cmd) return eval(u);

@@ -12,6 +12,8 @@
 #include <deepgen/models/latent_paths.hpp>
 #include <deepgen/models/vae_sprites.hpp>
 
+#include "cli_checks.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -24,6 +26,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string data_dir = argv[1], weights = argv[2], out = argv[3];
+  // The arguments are checked before anything is read and before OUT.png is touched.
+  const CLI::Validator dimension_check = cli_checks::whole(0, cli_checks::MAX_LATENT - 1);
+  for (const std::string& why : {cli_checks::check_argument("OUT.png", out, cli_checks::output_file()),
+                                 argc == 6 ? cli_checks::check_argument("DIM_I", argv[4], dimension_check) : "",
+                                 argc == 6 ? cli_checks::check_argument("DIM_J", argv[5], dimension_check) : ""})
+    if (!why.empty()) {
+      std::fprintf(stderr, "error: %s\n", why.c_str());
+      return 1;
+    }
   try {
     // The two dimensions to sweep: whole numbers here, and sweep_two_dimensions
     // checks that the model's code has them.

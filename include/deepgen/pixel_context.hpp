@@ -72,6 +72,12 @@ struct PixelRNNConfig {
   int64_t width = 0;   ///< pixels per row (W); needed by every context but `previous`
   int64_t height = 0;  ///< rows per image; needed by every context but `previous`
 
+  /// The largest palette and hidden size a configuration (or a checkpoint's
+  /// metadata) may give: 2^24 − 1. Named once: check() and pixelrnn_config_from use it.
+  static constexpr int64_t MAX_SIZE = (int64_t(1) << 24) - 1;
+  /// The largest width and height of the 2-D contexts' images.
+  static constexpr int64_t MAX_SIDE = 4096;
+
   /// True for the 2-D contexts, whose images must be exactly width × height.
   DEEPGEN_HD bool two_dimensional() const { return context != PixelContext::previous; }
   /// S, the tokens a step reads: 1, 4 or 6.
@@ -86,14 +92,13 @@ struct PixelRNNConfig {
 
   /// Throws deepgen::Error, prefixed by `where`, unless the sizes fit the context.
   void check(const std::string& where) const {
-    DEEPGEN_CHECK(palette_size > 0 && palette_size < (int64_t(1) << 24) && hidden_size > 0 &&
-                      hidden_size < (int64_t(1) << 24),
+    DEEPGEN_CHECK(palette_size > 0 && palette_size <= MAX_SIZE && hidden_size > 0 && hidden_size <= MAX_SIZE,
                   where, ": palette size ", palette_size, " and hidden size ", hidden_size,
-                  " must be positive (and below 2^24)");
+                  " must be from 1 to ", MAX_SIZE);
     if (two_dimensional())
-      DEEPGEN_CHECK(width > 0 && height > 0 && width <= 4096 && height <= 4096, where, ": the '",
+      DEEPGEN_CHECK(width > 0 && height > 0 && width <= MAX_SIDE && height <= MAX_SIDE, where, ": the '",
                     context_name(context), "' context needs the image size, but width = ", width,
-                    " and height = ", height, "; give both (1 to 4096)");
+                    " and height = ", height, "; give both (1 to ", MAX_SIDE, ")");
   }
 
   /// The S tokens of step t (predicting pixel t) of `image`, read from its
@@ -159,11 +164,11 @@ inline PixelRNNConfig pixelrnn_config_from(const std::map<std::string, std::stri
   const auto it = meta.find("pixelrnn.context");
   if (it == meta.end()) return c;
   c.context = parse_context(it->second, path + ": metadata 'pixelrnn.context'");
-  c.palette_size = deepgen::detail::metadata_int(meta, "pixelrnn.palette_size", 1, (int64_t(1) << 24) - 1, path);
-  c.hidden_size = deepgen::detail::metadata_int(meta, "pixelrnn.hidden_size", 1, (int64_t(1) << 24) - 1, path);
+  c.palette_size = deepgen::detail::metadata_int(meta, "pixelrnn.palette_size", 1, PixelRNNConfig::MAX_SIZE, path);
+  c.hidden_size = deepgen::detail::metadata_int(meta, "pixelrnn.hidden_size", 1, PixelRNNConfig::MAX_SIZE, path);
   const int64_t min_side = c.two_dimensional() ? 1 : 0;
-  c.width = deepgen::detail::metadata_int(meta, "pixelrnn.width", min_side, 4096, path);
-  c.height = deepgen::detail::metadata_int(meta, "pixelrnn.height", min_side, 4096, path);
+  c.width = deepgen::detail::metadata_int(meta, "pixelrnn.width", min_side, PixelRNNConfig::MAX_SIDE, path);
+  c.height = deepgen::detail::metadata_int(meta, "pixelrnn.height", min_side, PixelRNNConfig::MAX_SIDE, path);
   return c;
 }
 

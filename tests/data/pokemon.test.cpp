@@ -285,6 +285,32 @@ TEST_CASE("data: load_pokemon takes K from the colormap", "[data]") {
   }
 }
 
+TEST_CASE("data: load_pokemon_split refuses, naming the file, a dataset too small for every part", "[data]") {
+  FixtureDir dir;
+  dir.write("colormap.txt", "255 255 255\n0 0 0\n");
+  auto rows = [](int n) {
+    std::string text;
+    for (int i = 0; i < n; ++i) text += "0 1 1 0\n";
+    return text;
+  };
+  SECTION("13 images: TEST has row 7, VALIDATION none") {
+    dir.write("pixel_color.txt", rows(13));
+    REQUIRE_THROWS_WITH(load_pokemon_split(dir.path.string()),
+                        Contains("pixel_color.txt holds 13 images") && Contains("needs at least 14"));
+  }
+  SECTION("5 images: no TEST image") {
+    dir.write("pixel_color.txt", rows(5));
+    REQUIRE_THROWS_WITH(load_pokemon_split(dir.path.string()), Contains("holds 5 images"));
+  }
+  SECTION("14 images: one TEST, one VALIDATION, 12 TRAIN") {
+    dir.write("pixel_color.txt", rows(int(MIN_SPLIT_IMAGES)));
+    const PokemonSplit s = load_pokemon_split(dir.path.string());
+    CHECK(s.test.count == 1);
+    CHECK(s.valid.count == 1);
+    CHECK(s.train.count == 12);
+  }
+}
+
 TEST_CASE("data: the fixed TRAIN/VALIDATION/TEST split", "[data]") {
   CHECK(is_test_row(7));
   CHECK(is_test_row(27));

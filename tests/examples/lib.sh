@@ -5,6 +5,12 @@
 #                             expect_error, and FILE (a checkpoint) byte-identical after it
 #   run_case NAME RC SUBSTRING CMD...    exit status RC and SUBSTRING on stderr;
 #                             its stdout is left in $WORK/stdout
+#   refuse_values FILE OPTION "V1 V2 …" CMD...
+#                             for each V: CMD OPTION V exits 1 within 60 s, names
+#                             OPTION on stderr, and leaves FILE (an earlier checkpoint
+#                             or PNG at the output path; "" for none) byte-identical
+#   refuse_table FILE CMD... <<< "OPTION V1 V2 …" lines
+#                             refuse_values for every line of a table on stdin
 #   make_data DIR ROWS SIDE   a K=6 palette dataset of ROWS noisy striped images
 #   cuda_mode CMD...          run CMD (a command given --device cuda) and print
 #                             "works", "refused" (no GPU, or a build without
@@ -38,6 +44,30 @@ expect_error_keeps() {
   expect_error "$name" "$@"
   if cmp -s "$file" "$WORK/kept.before"; then pass "$name: $(basename "$file") untouched"; else
     fail "$name: $(basename "$file") changed"; fi
+}
+
+refuse_values() {
+  local file=$1 opt=$2 values=$3 v
+  shift 3
+  for v in $values; do
+    [ "$v" = "''" ] && v=""  # '' in a table: the empty string
+    if [ -n "$file" ]; then
+      expect_error_keeps "$file" "$opt '$v' refused" "$opt" timeout 60 "$@" "$opt" "$v"
+    else
+      expect_error "$opt '$v' refused" "$opt" timeout 60 "$@" "$opt" "$v"
+    fi
+  done
+}
+
+refuse_table() {
+  local file=$1 opt values
+  shift
+  local rows
+  rows=$(cat)
+  while read -r opt values; do
+    [ -z "$opt" ] && continue
+    refuse_values "$file" "$opt" "$values" "$@" </dev/null
+  done <<<"$rows"
 }
 
 make_data() {

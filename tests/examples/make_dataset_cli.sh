@@ -3,7 +3,7 @@
 # fixtures: a clean run writes the lecture's two files and the pictures, and
 # bad input (empty folder, stray non-image, truncated PNG, K above the
 # distinct colours, size 0) gives a clear error or a warning naming the file,
-# never a crash (CLI11 exits 105 on an invalid option value). If the lecture's 40x40 sprites are present, the K=167 centre
+# never a crash (an invalid option value exits 1, naming the option). If the lecture's 40x40 sprites are present, the K=167 centre
 # crop must reach mean_rgb_error <= 8.0, as printed by the program itself.
 # Usage: make_dataset_cli.sh PATH/TO/make_pokemon_dataset FIXTURE_IMAGES_DIR LECTURE_DATA_DIR WORKDIR
 set -uo pipefail
@@ -31,7 +31,7 @@ if [ "$(wc -l <"$WORK/out/pixel_color.txt")" -eq 2 ] && [ "$(awk '{print NF}' "$
 
 mkdir -p "$WORK/empty"
 run_case "empty folder" 1 "holds no PNG or GIF image (0 files)" "$BIN" --images "$WORK/empty" --out "$WORK/o"
-run_case "missing folder" 1 "is not a folder" "$BIN" --images "$WORK/nope" --out "$WORK/o"
+run_case "missing folder" 1 "--images: Directory does not exist" "$BIN" --images "$WORK/nope" --out "$WORK/o"
 
 echo "my sprites" >"$IMG/README.txt"
 head -c 40 "$FIXTURES/rgba.png" >"$IMG/3.png"
@@ -43,8 +43,17 @@ grep -q '^images=2 skipped=2 ' "$WORK/stdout" && pass "two files skipped" || fai
 
 run_case "K above the distinct colours" 0 "warning: --colors 167 is more than the" \
   "$BIN" --images "$IMG" --out "$WORK/out3" --size 4
-run_case "size 0" 105 "--size" "$BIN" --images "$IMG" --out "$WORK/o" --size 0
-run_case "unknown crop mode" 105 "--crop" "$BIN" --images "$IMG" --out "$WORK/o" --crop middle
+run_case "unknown crop mode" 1 "--crop" "$BIN" --images "$IMG" --out "$WORK/o" --crop middle
+# Every numeric option: negative, zero (where 0 means nothing), NaN, infinite and absurd values are refused with
+# exit 1 and the option named, before any image is read: the earlier dataset stays byte-identical.
+refuse_table "$WORK/out/pixel_color.txt" "$BIN" --images "$IMG" --out "$WORK/out" <<'EOF'
+--size -1 0 nan inf 257 99999999999
+--colors -1 0 nan inf 65537 99999999999
+--min-count -1 nan inf 1.5 99999999999
+--seed -1 nan inf 99999999999999999999999
+EOF
+refuse_values "$WORK/out/pixel_color.txt" --out "'' $WORK/out/pixel_color.txt" "$BIN" --images "$IMG"
+refuse_values "$WORK/out/pixel_color.txt" --images "'' $WORK/nope" "$BIN" --out "$WORK/out"
 
 # The previous dataset survives a failed run: out/ is written only after every image loaded.
 before=$(md5sum <"$WORK/out/pixel_color.txt")

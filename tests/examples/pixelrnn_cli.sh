@@ -53,7 +53,7 @@ open(w + "/wrong_dtype.safetensors", "wb").write(raw[:8] + header.replace('"F32"
 open(w + "/renamed.safetensors", "wb").write(raw[:8] + header.replace("fc.bias", "fc.bIas").encode() + raw[8 + n:])
 PY
 expect_error "header length past the end" "header" "$BIN" eval --data "$D" --weights "$WORK/past_end.safetensors"
-expect_error "broken JSON header" "JSON" "$BIN" eval --data "$D" --weights "$WORK/broken_json.safetensors"
+expect_error "broken JSON header" "header" "$BIN" eval --data "$D" --weights "$WORK/broken_json.safetensors"
 expect_error "wrong dtype" "I32" "$BIN" eval --data "$D" --weights "$WORK/wrong_dtype.safetensors"
 expect_error "missing tensor" "'fc.bias' is missing" "$BIN" eval --data "$D" --weights "$WORK/renamed.safetensors"
 expect_error "missing weights file" "cannot open" "$BIN" eval --data "$D" --weights "$WORK/nothing.safetensors"
@@ -70,7 +70,7 @@ if "$BIN" train "${TRAIN[@]}" --context previous --out "$LECTURE" --epochs 1 >"$
   pass "train and eval the lecture model (--context previous)"; else fail "lecture model: $(cat "$WORK/lecture.out")"; fi
 expect_error_keeps "$M" "resume with another context" "has context 'above+position' but --context is 'previous'" \
   "$BIN" train "${TRAIN[@]}" --context previous --out "$OUT" --epochs 2 --resume
-run_case "unknown context (a usage error: CLI11 exit status 105)" 105 "--context: diagonal not in" "$BIN" train "${TRAIN[@]}" --context diagonal --out "$WORK/o" --epochs 1
+run_case "unknown context (a usage error: exit status 1)" 1 "--context: diagonal not in" "$BIN" train "${TRAIN[@]}" --context diagonal --out "$WORK/o" --epochs 1
 python3 - "$M" "$WORK" <<'PY'
 import json, struct, sys
 raw = open(sys.argv[1], "rb").read()
@@ -90,7 +90,23 @@ expect_error "metadata: unknown context" "unknown PixelRNN context 'diagonal'" \
 expect_error "metadata: not a number" "'pixelrnn.hidden_size' is '12x'" \
   "$BIN" sample --data "$D" --weights "$WORK/meta_hidden.safetensors" --out "$WORK/s.png"
 expect_error "metadata disagrees with the tensors" "metadata says" \
-  "$BIN" complete --data "$D" --weights "$WORK/meta_width.safetensors" --keep 0.5 --out "$WORK/c.png"
+  "$BIN" complete --data "$D" --weights "$WORK/meta_width.safetensors" --keep 0.5 --count 2 --out "$WORK/c.png"
+
+# Hand-edited training-loop metadata: --resume names the file and the key, and never indexes with it.
+for edit in batch=-1 epoch=1x step=nan minutes=-5 train_sums=1,x since_best=; do
+  rm -rf "$WORK/meta_run" && cp -r "$OUT" "$WORK/meta_run"
+  python3 - "$OUT/model.safetensors" "$WORK/meta_run/model.safetensors" "${edit%%=*}" "${edit#*=}" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h = json.loads(raw[8:8 + n])
+h["__metadata__"][sys.argv[3]] = sys.argv[4]
+text = json.dumps(h).encode()
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+PY
+  expect_error "resume from metadata $edit" "metadata '${edit%%=*}' = '${edit#*=}' is not a number in range" \
+    "$BIN" train "${TRAIN[@]}" --out "$WORK/meta_run" --epochs 3 --resume
+done
 
 # ---- drawn images as indices, and their sprite figures beside TEST's -----------------------------
 if "$BIN" sample --data "$D" --weights "$M" --count 4 --out "$WORK/s.png" --out-indices "$WORK/s.txt" | grep -q "wrote $WORK/s.txt" &&
@@ -123,6 +139,46 @@ done
 if "$BIN" sample --data "$D" --weights "$M" --count 3 --temperature 0.5 --out "$WORK/s.png" | grep -q '^wrote'; then
   pass "sample"; else fail "sample"; fi
 
+# ---- every numeric option: negative, zero (where 0 means nothing), NaN, infinite and absurd values are
+# refused with exit 1 and the option named, before any work: the earlier checkpoint and PNG stay byte-identical.
+# (examples/cli_checks.hpp holds the bounds; docs/reliability.md lists them.)
+P=$WORK/s.png   # an earlier picture at the output path
+refuse_table "$M" "$BIN" train --data "$D" --out "$OUT" <<'EOF'
+--epochs -1 0 nan inf 1.5 99999999999
+--minutes -1 0 nan inf -inf 1e300
+--patience -1 nan inf 99999999999
+--batch -1 0 nan inf 99999999999
+--lr -1 0 nan inf 1e300
+--clip -1 nan inf 1e300
+--seed -1 nan inf 1.5 1e300 99999999999999999999999
+--dropout -1 nan inf 0.99 1e300
+--hidden -1 0 nan inf 99999999999
+--out ''
+EOF
+refuse_values "$M" --out "$M" "$BIN" train --data "$D" --epochs 1   # a file where a folder belongs
+# A budget that runs out before the first step trains nothing: refused, the checkpoint kept, the log not cut.
+cp "$OUT/train_log.csv" "$WORK/log.before"
+expect_error_keeps "$M" "a budget spent before the first step" "ran out before the first step" \
+  "$BIN" train "${TRAIN[@]}" --out "$OUT" --minutes 1e-12
+cmp -s "$OUT/train_log.csv" "$WORK/log.before" && pass "train_log.csv untouched" || fail "train_log.csv changed"
+refuse_table "$P" "$BIN" complete --data "$D" --weights "$M" --out "$P" <<'EOF'
+--keep -1 0 1 nan inf 1e300 0.01 0.95
+EOF
+refuse_table "$P" "$BIN" complete --data "$D" --weights "$M" --keep 0.5 --out "$P" <<'EOF'
+--count -1 0 nan inf 3 99999999999
+--samples -1 0 nan inf 99999999999
+--temperature -1 nan inf 1e300
+--seed -1 nan 99999999999999999999999
+EOF
+refuse_table "$P" "$BIN" sample --data "$D" --weights "$M" --out "$P" <<'EOF'
+--count -1 0 nan inf 99999999999
+--temperature -1 nan inf 1e300
+--seed -1 nan 99999999999999999999999
+--out-indices '' /
+EOF
+refuse_values "$P" --out "'' $WORK $WORK/no/such/folder/s.png" "$BIN" sample --data "$D" --weights "$M"
+run_case "--help exits 0" 0 "" "$BIN" sample --help
+
 # ---- --device cuda: where it works, the GPU trains, scores and draws, and the checkpoint scores the
 # same on both devices; where it cannot (no GPU, or a build without CUDA), a clear error ----------------
 mode=$(cuda_mode "$BIN" eval --data "$D" --weights "$M" --device cuda)
@@ -149,11 +205,13 @@ fi
 # ---- kill mid-epoch, resume, compare with an uninterrupted run ---------------------------------
 # Epochs of about a second, so the kill lands inside a run of four.
 make_data "$WORK/big" 800 12
+# Epoch lines in FILE so far: 0 (not empty) before the background run has created it.
+epochs_in() { cat "$1" 2>/dev/null | grep -c '^epoch='; }
 LONG=(--data "$WORK/big" --hidden 128 --batch 16 --seed 5 --epochs 4)
 "$BIN" train "${LONG[@]}" --out "$WORK/straight" >"$WORK/straight.out" 2>/dev/null
 "$BIN" train "${LONG[@]}" --out "$WORK/killed" >"$WORK/killed.out" 2>/dev/null &
 pid=$!
-while [ "$(grep -c '^epoch=' "$WORK/killed.out" 2>/dev/null)" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
+while [ "$(epochs_in "$WORK/killed.out")" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 done_before=$(grep -c '^epoch=' "$WORK/killed.out")
@@ -171,7 +229,7 @@ fi
 # ---- Ctrl-C mid-epoch: the step finishes, the checkpoint is saved, exit 130; resume matches ----------
 "$BIN" train "${LONG[@]}" --out "$WORK/sigint" >"$WORK/sigint.out" 2>"$WORK/sigint.err" &
 pid=$!
-while [ "$(grep -c '^epoch=' "$WORK/sigint.out" 2>/dev/null)" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
+while [ "$(epochs_in "$WORK/sigint.out")" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
 sleep 0.2
 kill -INT $pid 2>/dev/null
 wait $pid

@@ -61,8 +61,16 @@ expect_error "walk_latent: missing checkpoint" "error: " "$WALK" "$D" "$WORK/non
 expect_error "walk_latent: a PixelRNN checkpoint" "error: " "$WALK" "$D" "$PM" "$WORK/x.png"
 expect_error "walk_latent: a dimension the code lacks" "must be two different ones of 0 … 2" \
   "$WALK" "$D" "$VM" "$WORK/x.png" 0 3
-expect_error "walk_latent: a dimension that is no number" "'x' is not a dimension" \
-  "$WALK" "$D" "$VM" "$WORK/x.png" 0 x
+# Each argument that is a number: negative, NaN, infinite, absurd and junk are refused naming it; an
+# earlier PNG at OUT.png stays byte-identical.
+for v in x -1 nan inf 1.5 99999999999; do
+  expect_error_keeps "$WORK/walk.png" "walk_latent: DIM_J '$v'" "DIM_J: " "$WALK" "$D" "$VM" "$WORK/walk.png" 0 "$v"
+  expect_error_keeps "$WORK/walk.png" "walk_latent: DIM_I '$v'" "DIM_I: " "$WALK" "$D" "$VM" "$WORK/walk.png" "$v" 1
+done
+for out in "" "$WORK" "$WORK/no/such/folder/x.png"; do
+  expect_error "walk_latent: OUT.png '$out'" "OUT.png: " "$WALK" "$D" "$VM" "$out"
+  expect_error "complete_pokemon: OUT.png '$out'" "OUT.png: " "$COMPLETE" "$D" "$PM" "$out"
+done
 [ -e "$WORK/x.png" ] && fail "a failed walk left x.png" || pass "a failed walk writes no PNG"
 
 # ---- train_vae: the training loop from a user's side -------------------------------------------
@@ -74,5 +82,10 @@ if "$TRAIN_VAE" "$D" "$WORK/tv" 3 >"$WORK/tv2.out" 2>&1 && grep -q "resuming .* 
    [ "$(grep -c '^epoch=' "$WORK/tv2.out")" -eq 1 ] && grep -q '^epoch=3.00 ' "$WORK/tv2.out"; then
   pass "train_vae: a second run resumes"; else fail "train_vae resume: $(cat "$WORK/tv2.out")"; fi
 expect_error "train_vae: no data" "error: " "$TRAIN_VAE" "$WORK/nothing" "$WORK/tv3"
+for v in -1 0 nan inf 1.5 x 99999999999; do
+  expect_error_keeps "$WORK/tv/model.safetensors" "train_vae: EPOCHS '$v'" "EPOCHS: " "$TRAIN_VAE" "$D" "$WORK/tv" "$v"
+done
+expect_error_keeps "$WORK/tv/model.safetensors" "train_vae: OUT_DIR a file" "OUT_DIR: " \
+  "$TRAIN_VAE" "$D" "$WORK/tv/model.safetensors" 3
 
 finish

@@ -99,6 +99,49 @@ make_data "$WORK/other" 40 6
 expect_error "checkpoint for other images" "reads images of 25 pixels but the data has 36" \
   "$BIN" eval --data "$WORK/other" --weights "$V"
 
+# ---- every numeric option: negative, zero (where 0 means nothing), NaN, infinite and absurd values are
+# refused with exit 1 and the option named, before any work: the earlier checkpoint and PNG stay byte-identical.
+P=$WORK/walk.png   # an earlier picture at the output path
+refuse_table "$V" "$BIN" train --data "$D" --out "$WORK/vae" <<'EOF'
+--epochs -1 0 nan inf 1.5 99999999999
+--minutes -1 0 nan inf 1e300
+--patience -1 nan inf 99999999999
+--batch -1 0 nan inf 99999999999
+--lr -1 0 nan inf 1e300
+--clip -1 nan inf 1e300
+--seed -1 nan inf 99999999999999999999999
+--latent -1 0 nan inf 99999999999
+--beta -1 nan inf 1e300
+--warmup -1 nan inf 1e300
+--colour-dim -1 nan inf 99999999999
+--weight-decay -1 nan inf 1e300
+--encoder -1 0 nan 16,inf 99999999999
+--decoder -1 0 nan 16,-3 99999999999
+--out ''
+EOF
+refuse_table "" "$BIN" eval --data "$D" --weights "$V" <<'EOF'
+--samples -1 0 nan inf 99999999999
+--seed -1 nan 99999999999999999999999
+EOF
+refuse_table "$P" "$BIN" sample --data "$D" --weights "$V" --out "$P" <<'EOF'
+--count -1 0 nan inf 99999999999
+--seed -1 nan 99999999999999999999999
+EOF
+refuse_table "$P" "$BIN" walk --data "$D" --weights "$V" --dims 0,1 --out "$P" <<'EOF'
+--grid -1 0 1 nan inf 99999999999
+--range -1 0 nan inf 1e300
+EOF
+refuse_table "$P" "$BIN" reconstruct --data "$D" --weights "$V" --out "$P" <<'EOF'
+--count -1 0 nan inf 4 99999999999
+EOF
+refuse_table "$P" "$BIN" interpolate --data "$D" --weights "$V" --from 0 --to 1 --out "$P" <<'EOF'
+--steps -1 0 1 nan inf 99999999999
+EOF
+refuse_table "$P" "$BIN" interpolate --data "$D" --weights "$V" --to 1 --out "$P" <<'EOF'
+--from -1 nan inf 3 99999999999999999999999
+EOF
+refuse_values "$P" --out "'' $WORK $WORK/no/such/folder/w.png" "$BIN" sample --data "$D" --weights "$V"
+
 # ---- divergence: NaN stops training with a message; the last checkpoint stays ----------------------
 expect_error_keeps "$V" "NaN in training" "training diverged" \
   "$BIN" train "${SMALL[@]}" --out "$WORK/vae" --epochs 4 --resume --lr 1e38 --clip 0

@@ -94,11 +94,16 @@ TEST_CASE("load_pixelrnn: a 2-D context model comes back from its metadata; edit
   }
 }
 
-TEST_CASE("kept_pixels: whole top rows; fractions outside (0, 1) are refused", "[pixelrnn]") {
+TEST_CASE("kept_pixels: whole top rows; fractions outside (0, 1), or that round to no rows or all, are refused", "[pixelrnn]") {
   CHECK(models::kept_pixels(0.5, 20) == 200);
   CHECK(models::kept_pixels(0.25, 20) == 100);
   CHECK(models::kept_pixels(0.5, 7) == 28);  // 3.5 rows round to 4
-  CHECK(models::kept_pixels(0.1, 1) == 0);
+  CHECK(models::kept_pixels(0.03, 20) == 20);  // 0.6 rows round to 1
+  CHECK(models::kept_pixels(0.97, 20) == 380);  // 19.4 rows round to 19
+  // A fraction inside (0, 1) that rounds to no rows or to all of them is refused like 0 and 1.
+  CHECK_THROWS_WITH(models::kept_pixels(0.02, 20), Contains("keeps 0 of the 20 rows"));
+  CHECK_THROWS_WITH(models::kept_pixels(0.98, 20), Contains("keeps 20 of the 20 rows"));
+  CHECK_THROWS_WITH(models::kept_pixels(0.5, 1), Contains("no rows to complete"));
   for (double bad : {0.0, 1.0, -0.5, 1.5})
     CHECK_THROWS_WITH(models::kept_pixels(bad, 20), Contains("between 0 and 1"));
 }

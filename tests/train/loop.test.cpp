@@ -324,3 +324,31 @@ TEST_CASE("train::shuffled_batches and the CSV reader", "[train]") {
   CHECK(train::format_duration(3725) == "1:02:05");
   CHECK(train::exact(0.3) == "0.3");
 }
+
+TEST_CASE("train::run: a budget spent before the first step is refused and leaves the earlier run's files as they were",
+          "[train]") {
+  test::TempDir dir;
+  const std::string out = (dir.path / "a").string();
+  uninterrupted(out, 2);
+  const std::string model = (dir.path / "a" / "model.safetensors").string();
+  const std::string log = (dir.path / "a" / "train_log.csv").string();
+  const std::string model_bytes = file_bytes(model), log_bytes = file_bytes(log);
+  REQUIRE(train::read_csv(log).rows.size() == 2);
+
+  SECTION("a fresh run over the same folder with a budget of a nanosecond") {
+    Run run;
+    ToyTask task;
+    train::Options o = run.options(out, 3);
+    o.minutes = 1e-9 / 60;
+    CHECK_THROWS_WITH(train::run(task, o), Catch::Contains("ran out before the first step") &&
+                                               Catch::Contains("nothing was trained"));
+  }
+  SECTION("a fresh run that diverges at its first step") {
+    Run run;
+    ToyTask task;
+    task.nan_at = 0;
+    CHECK_THROWS_WITH(train::run(task, run.options(out, 3)), Catch::Contains("training diverged"));
+  }
+  CHECK(file_bytes(model) == model_bytes);
+  CHECK(file_bytes(log) == log_bytes);  // not cut to its header
+}

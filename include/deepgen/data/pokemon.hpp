@@ -414,10 +414,20 @@ struct PokemonSplit {
   ///@}
 };
 
-/// load_pokemon(dir) and the fixed split of its images.
+/// Images a dataset needs for every part of the fixed split to hold one:
+/// row 7 is the first TEST image and row 13 the first VALIDATION image.
+constexpr int64_t MIN_SPLIT_IMAGES = 14;
+
+/// load_pokemon(dir) and the fixed split of its images. Throws, naming
+/// pixel_color.txt, when the file has too few images for TRAIN, VALIDATION
+/// and TEST each to hold one: training would otherwise run an epoch and only
+/// then find nothing to score.
 inline PokemonSplit load_pokemon_split(const std::string& dir) {
   PokemonSplit s;
   s.data = load_pokemon(dir);
+  DEEPGEN_CHECK(s.data.all.count >= MIN_SPLIT_IMAGES, dir, (dir.back() == '/' ? "" : "/"), "pixel_color.txt holds ",
+                s.data.all.count, " images, but the fixed split needs at least ", MIN_SPLIT_IMAGES,
+                " (row 7 is the first TEST image, row 13 the first VALIDATION image, the rest TRAIN)");
   SplitSets sets = split_sets(s.data.all);
   s.train = std::move(sets.train);
   s.valid = std::move(sets.valid);

@@ -59,11 +59,19 @@ PixelRNN<T> load_pixelrnn(const std::string& path, int64_t palette_size,
 }
 
 /// The pixels a completion keeps of a side × side image: the top
-/// round(fraction · side) whole rows. Throws unless 0 < fraction < 1.
+/// round(fraction · side) whole rows. Throws unless 0 < fraction < 1 and
+/// the rounding keeps at least one row and hides at least one: a fraction
+/// that rounds to no rows (or to all) would draw a picture of something
+/// other than a completion, so it is refused like 0 (or 1).
 inline int64_t kept_pixels(double fraction, int64_t side) {
-  DEEPGEN_CHECK(fraction > 0 && fraction < 1, "kept_pixels: fraction ", fraction,
-                " must be between 0 and 1, e.g. 0.5 (top half) or 0.25 (top quarter)");
-  return int64_t(std::lround(fraction * double(side))) * side;
+  DEEPGEN_CHECK(fraction > 0 && fraction < 1, "--keep ", fraction,
+                " must be a fraction between 0 and 1, e.g. 0.5 (top half) or 0.25 (top quarter)");
+  DEEPGEN_CHECK(side >= 2, "--keep: images of ", side, " × ", side, " pixels have no rows to complete");
+  const int64_t rows = int64_t(std::lround(fraction * double(side)));
+  DEEPGEN_CHECK(rows >= 1 && rows < side, "--keep ", fraction, " keeps ", rows, " of the ", side,
+                " rows of a ", side, " × ", side, " image; give a fraction that keeps between 1 and ", side - 1,
+                " rows (from ", 0.5 / double(side), " to below ", 1 - 0.5 / double(side), ")");
+  return rows * side;
 }
 
 /// Images 0 … count−1 of `set`, each repeated `samples` times: (count·samples, P),

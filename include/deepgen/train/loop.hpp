@@ -30,6 +30,8 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -195,7 +197,7 @@ auto parse(const Metadata& meta, const std::string& key, const std::string& path
     return p(text);
   } catch (const std::exception&) {
     DEEPGEN_CHECK(false, "--resume: ", path, ": metadata '", key, "' = '", text,
-                  "' is not a number; the file is damaged: train into another --out");
+                  "' is not a number in range; the file is damaged: train into another --out");
   }
   return p("0");
 }
@@ -209,7 +211,11 @@ inline std::string join_exact(const std::vector<double>& v) {
 inline std::vector<double> split_doubles(const std::string& text) {
   std::vector<double> out;
   for (const std::string& cell : split_cells(text, ';'))
-    if (!cell.empty()) out.push_back(std::stod(cell));
+    if (!cell.empty()) {
+      size_t used = 0;
+      out.push_back(std::stod(cell, &used));
+      if (used != cell.size() || !std::isfinite(out.back())) throw std::invalid_argument(cell);
+    }
   return out;
 }
 
@@ -263,13 +269,30 @@ inline Result run(Task& task, const Options& o) {
       DEEPGEN_CHECK(saved == s.value, "--resume: the checkpoint was trained with ", s.option, " ", saved,
                     " but this run has ", s.value, "; pass the same value to continue it exactly");
     }
-    auto to_i = [](const std::string& t) { return int64_t(std::stoll(t)); };
-    auto to_d = [](const std::string& t) { return std::stod(t); };
+    // Counts and times are whole (or finite) and never negative: a hand-edited
+    // "batch" of -1 would index before the epoch's first batch.
+    auto to_i = [](const std::string& t) {
+      size_t used = 0;
+      const long long v = std::stoll(t, &used);
+      if (used != t.size() || v < 0) throw std::invalid_argument(t);
+      return int64_t(v);
+    };
+    auto to_d = [](const std::string& t) {
+      size_t used = 0;
+      const double v = std::stod(t, &used);
+      if (used != t.size() || std::isnan(v)) throw std::invalid_argument(t);
+      return v;
+    };
+    auto to_time = [&](const std::string& t) {
+      const double v = to_d(t);
+      if (!(v >= 0 && v < std::numeric_limits<double>::infinity())) throw std::invalid_argument(t);
+      return v;
+    };
     epoch = detail::parse(meta, "epoch", model_path, to_i);
     batch = detail::parse(meta, "batch", model_path, to_i);
     step = detail::parse(meta, "step", model_path, to_i);
-    minutes_before = detail::parse(meta, "minutes", model_path, to_d);
-    items = detail::parse(meta, "train_items", model_path, to_d);
+    minutes_before = detail::parse(meta, "minutes", model_path, to_time);
+    items = detail::parse(meta, "train_items", model_path, to_time);
     sums = detail::parse(meta, "train_sums", model_path, detail::split_doubles);
     result.best = detail::parse(meta, "best", model_path, to_d);
     result.best_epoch = detail::parse(meta, "best_epoch", model_path, to_d);
@@ -288,13 +311,20 @@ inline Result run(Task& task, const Options& o) {
     // A run killed after its checkpoint may have logged rows past it (they
     // will be reported again), or not yet logged the checkpoint's own row.
     const bool has_row = CsvLog::drop_rows_after(log_path, "step", step);
-    if (!has_row && meta.count("log_row")) pending_log = {meta.at("log_header"), meta.at("log_row")};
+    if (!has_row && meta.count("log_row") && meta.count("log_header")) pending_log = {meta.at("log_header"), meta.at("log_row")};
     std::fprintf(o.progress, "resuming %s at epoch %lld, batch %lld\n", model_path.c_str(), (long long)epoch + 1,
                  (long long)batch + 1);
   }
 
-  CsvLog log(log_path, o.resume);
-  if (!pending_log.empty()) log.write(split_cells(pending_log[0]), pending_log[1]);
+  // The log opens at its first row: a fresh run that reports nothing (it
+  // diverges in its first epoch, or is refused below) leaves an earlier log as it was.
+  std::optional<CsvLog> log;
+  auto log_row = [&](const std::vector<std::string>& header, const std::string& row) {
+    if (!log) log.emplace(log_path, o.resume);
+    log->write(header, row);
+  };
+  if (!pending_log.empty()) log_row(split_cells(pending_log[0]), pending_log[1]);
+  const int64_t first_step = step;
   StopSignalGuard stop;
   ProgressLine progress(o.progress, o.plain_every_seconds);
   const auto start = std::chrono::steady_clock::now();
@@ -432,7 +462,7 @@ inline Result run(Task& task, const Options& o) {
     task.save(model_path, m, true);  // first: every reported epoch has its checkpoint
     std::fprintf(o.report, "%s\n", line.c_str());
     std::fflush(o.report);
-    log.write(header, row);
+    log_row(header, row);
     if (o.patience > 0 && since_best >= o.patience) {
       result.outcome = Outcome::early_stopped;
       std::fprintf(o.progress, "early stopping: %s has not improved for %lld epochs; the best, %g at epoch %.2f, "
@@ -442,6 +472,13 @@ inline Result run(Task& task, const Options& o) {
     }
     if (cut) break;
   }
+  // A budget spent before the first step (a --minutes so small that the clock
+  // passes it while the data loads) trained and saved nothing: say so, rather
+  // than report a checkpoint that was never written.
+  DEEPGEN_CHECK(step > first_step || result.outcome == Outcome::interrupted, "train: the budget (--minutes ",
+                o.minutes, o.max_steps > 0 ? deepgen::detail::str(", --max-steps ", o.max_steps) : std::string(),
+                ") ran out before the first step; nothing was trained and nothing in ", o.out,
+                " was written. Give a larger budget");
   if (result.outcome == Outcome::epochs_done && epoch < o.epochs) result.outcome = Outcome::out_of_budget;
   result.epoch = epoch;
   result.step = step;
