@@ -25,7 +25,8 @@ namespace {
 const std::vector<data::Sentence> CORPUS{{"the", "cat", "saw", "the", "dog"}, {"a", "dog", "ran"}, {"we", "saw", "it"}};
 
 /// A tiny untrained model saved with its vocabulary into `dir`; returns the weights' path.
-std::string save_model(const test::TempDir& dir, int64_t latent, const Vocabulary& v) {
+std::string save_model(const test::TempDir& dir, int64_t latent, const Vocabulary& v,
+                       const std::string& max_length = "6") {
   SentenceVAEConfig c;
   c.vocab_size = v.size();
   c.embedding = 3;
@@ -34,7 +35,7 @@ std::string save_model(const test::TempDir& dir, int64_t latent, const Vocabular
   Philox init(5);
   const models::SentenceVAE<float> m(c, init);
   auto meta = models::vocabulary_metadata(v);
-  meta["max_length"] = "6";
+  meta["max_length"] = max_length;
   const std::string path = (dir.path / "model.safetensors").string();
   io::save_safetensors<float>(path, io::parameter_tensors(m), meta);
   v.save((dir.path / "vocab.txt").string());
@@ -49,6 +50,17 @@ std::string read_all(std::FILE* f) {
 }
 
 }  // namespace
+
+TEST_CASE("load_sentence_checkpoint: a hand-edited max_length is refused naming the file and the key",
+          "[models][sentence_io]") {
+  const test::TempDir dir;
+  const Vocabulary v = Vocabulary::build(CORPUS);
+  for (const std::string bad : {"", "x", "12x", "-3", "0", "1e3", "99999999999999999999", "10001"})
+    REQUIRE_THROWS_WITH(models::load_sentence_checkpoint(save_model(dir, 2, v, bad)),
+                        Contains("model.safetensors: metadata 'max_length' is '" + bad + "'") &&
+                            Contains("from 1 to 10000"));
+  CHECK(models::load_sentence_checkpoint(save_model(dir, 2, v, "10000")).max_length == 10000);
+}
 
 TEST_CASE("load_sentence_checkpoint: the model with the vocabulary beside it, or refused with another one",
           "[models][sentence_io]") {

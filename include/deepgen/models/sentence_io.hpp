@@ -18,9 +18,14 @@
 #include <vector>
 
 #include "../io/safetensors.hpp"
+#include "option_text.hpp"
 #include "sentence_vae.hpp"
 
 namespace deepgen::models {
+
+/// The longest max_length a checkpoint's metadata may give: it bounds every
+/// decode (greedy, sampled, beam), so a hand-edited value cannot make one run for hours.
+constexpr int64_t MAX_SENTENCE_LENGTH = 10000;
 
 /// A trained sentence model with the vocabulary it was trained with.
 template <typename T>
@@ -50,7 +55,13 @@ SentenceCheckpoint<T> load_sentence_checkpoint(const std::string& weights, std::
   Philox unused(0);  // the weights are replaced by the file's
   SentenceCheckpoint<T> out{SentenceVAE<T>(c, unused), std::move(vocab), meta};
   out.model.load_parameters(tensors, weights);
-  if (meta.count("max_length")) out.max_length = std::stoll(meta.at("max_length"));
+  if (const auto it = meta.find("max_length"); it != meta.end()) {  // a hand-edited file may say anything
+    long long n = 0;
+    DEEPGEN_CHECK(parse_integer(it->second, n) && n >= 1 && n <= MAX_SENTENCE_LENGTH, weights,
+                  ": metadata 'max_length' is '", it->second, "' but must be a whole number from 1 to ",
+                  MAX_SENTENCE_LENGTH, "; the file was edited or damaged, save it again");
+    out.max_length = n;
+  }
   return out;
 }
 
