@@ -56,13 +56,14 @@ constexpr double MAX_BETA = 1e6;           ///< --beta (the KL weight)
 constexpr int64_t MAX_HIDDEN = 8192;       ///< --hidden: LSTM cells
 constexpr int64_t MAX_LATENT = 4096;       ///< --latent: code dimensions
 constexpr int64_t MAX_WIDTH = 4096;        ///< --colour-dim, --embedding, one --encoder/--decoder width
-// What a picture or a draw command makes. Each cell of a picture is an
-// 80×80 sprite; 1024 cells is a 25 MB image, a 64×64 walk grid 4096.
+// What a picture or a draw command makes, all decoded in one batch: 1024
+// codes of a 20×20 sprite in 167 colours are 270 MB of logits, and 1024
+// cells of 80×80 pixels a 20 MB image.
 constexpr int64_t MAX_IMAGES = 1024;       ///< --count of drawn images
 constexpr int64_t MAX_SAMPLES = 64;        ///< --samples: completions per image
 constexpr int64_t MAX_EVAL_SAMPLES = 1000; ///< --samples: draws of the code per image when scoring
-constexpr int64_t MAX_GRID = 64;           ///< --grid: points per dimension of a walk
-constexpr int64_t MAX_CELLS = 4096;        ///< pictures in one grid (a 64×64 walk; --all: dimensions × --grid)
+constexpr int64_t MAX_GRID = 32;           ///< --grid: points per dimension of a walk (32² = MAX_CELLS)
+constexpr int64_t MAX_CELLS = 1024;        ///< pictures in one grid (a 32×32 walk; --all: dimensions × --grid)
 constexpr int64_t MAX_STEPS = 1000;        ///< --steps of an interpolation
 constexpr double MAX_RANGE = 100;          ///< --range of a walk, in standard deviations
 constexpr double MAX_TEMPERATURE = 100;    ///< --temperature (0: the likeliest value)
