@@ -140,3 +140,23 @@ TEST_CASE("decode_image: alpha composited on white stays in range for every colo
     }
   CHECK(wrong == 0);
 }
+
+TEST_CASE("load_image: a PNG chunk claiming more bytes than the file holds is refused before stb allocates",
+          "[io][image][errors]") {
+  // Found by scripts/fuzz.sh (tests/fuzz/regressions/image/): a 54-byte PNG
+  // whose IDAT length field says 0x4d436742 made stb_image allocate 1.3 GB
+  // for the chunk before finding the file too short.
+  test::TempDir dir;
+  RgbImage img(3, 2);
+  std::vector<uint8_t> png = encode_png(img);
+  const size_t idat = 33;  // after the signature (8) and IHDR (25)
+  REQUIRE(std::string(png.begin() + idat + 4, png.begin() + idat + 8) == "IDAT");
+  png[idat] = 0x4d;
+  const std::string p = dir.write("claims.png", std::string(png.begin(), png.end()));
+  REQUIRE_THROWS_WITH(load_image(p), Contains("cannot decode '" + p + "' as png: its chunk at byte 33 claims") &&
+                                         Contains("truncated or corrupt"));
+  // Without IEND, too.
+  png = encode_png(img);
+  const std::string q = dir.write("no_iend.png", std::string(png.begin(), png.end() - 12));
+  REQUIRE_THROWS_WITH(load_image(q), Contains("ends before its IEND chunk"));
+}

@@ -32,6 +32,7 @@
 
 #include "../error.hpp"
 #include "../io/atomic_file.hpp"
+#include "../io/read_file.hpp"
 #include "../palette.hpp"
 
 namespace deepgen {
@@ -50,33 +51,10 @@ struct PokemonData {
 
 namespace detail {
 
-// The whole file as bytes; a file that cannot be opened or read throws, naming it.
+// The whole file as bytes, at most io::MAX_TEXT_FILE_BYTES; a file that
+// cannot be opened or read, or is longer (an endless /dev/zero), throws, naming it.
 inline std::string read_text_file(const std::string& path, const char* what_it_should_be) {
-  errno = 0;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    const int e = errno;
-    throw Error(deepgen::detail::str("cannot open '", path, "': ", std::strerror(e),
-                                     "; expected ", what_it_should_be));
-  }
-  std::string text;
-  // One read of the known size where the file is seekable; chunks otherwise (a pipe).
-  if (std::fseek(f, 0, SEEK_END) == 0) {
-    const long size = std::ftell(f);
-    std::rewind(f);
-    // A directory may report a nonsense size; it fails in fread below.
-    if (size > 0 && static_cast<long long>(size) < (1LL << 32)) text.reserve(static_cast<size_t>(size));
-  }
-  char buf[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  const int e = errno;
-  std::fclose(f);
-  if (failed)
-    throw Error(deepgen::detail::str("cannot read '", path, "': ", std::strerror(e ? e : EIO),
-                                     "; expected ", what_it_should_be));
-  return text;
+  return io::read_file_limited(path, io::MAX_TEXT_FILE_BYTES, what_it_should_be);
 }
 
 // A token for an error message: quoted, shortened, non-printable bytes escaped.
@@ -285,7 +263,11 @@ inline ImageSet load_pixel_colors(const std::string& path, int palette_size) {
                                             "image (e.g. 400 for 20x20)"));
       per_line = n;
       set.side = side;
-      set.pixels.reserve(static_cast<size_t>(n * detail::IntScanner::count_lines(text)));
+      // Every value takes at least two bytes (a digit and a separator), which
+      // bounds the reservation by the file's size even when a long first
+      // line is followed by many short ones.
+      set.pixels.reserve(static_cast<size_t>(
+          std::min<int64_t>(n * detail::IntScanner::count_lines(text), int64_t(text.size() / 2 + 1))));
     } else if (n != per_line) {
       const std::string msg = deepgen::detail::str(
           "line ", sc.line(), " has ", n, n == 1 ? " value" : " values", " but line ", first_line,

@@ -69,6 +69,24 @@ inline std::string sniff_format(const std::vector<uint8_t>& b) {
   return "";
 }
 
+// A PNG's chunks each fit in the file: stb_image allocates a buffer for a
+// chunk's claimed length before reading it, so a 60-byte file whose IDAT
+// claims 1.3 GB would otherwise make it allocate that much. Empty when the
+// chunks are sound, else what is wrong.
+inline std::string png_chunk_problem(const std::vector<uint8_t>& b) {
+  size_t at = 8;
+  while (at + 8 <= b.size()) {
+    const uint64_t length = (uint64_t(b[at]) << 24) | (uint64_t(b[at + 1]) << 16) | (uint64_t(b[at + 2]) << 8) | b[at + 3];
+    const std::string type(reinterpret_cast<const char*>(&b[at + 4]), 4);
+    if (length > b.size() - at - 8 || b.size() - at - 8 - length < 4)
+      return deepgen::detail::str("its chunk at byte ", at, " claims ", length, " bytes but only ",
+                                  b.size() - at - 8, " follow");
+    if (type == "IEND") return "";
+    at += 12 + size_t(length);
+  }
+  return "it ends before its IEND chunk";
+}
+
 }  // namespace detail
 
 /// The image in `bytes` (PNG, or the first frame of a GIF), composited on
@@ -81,6 +99,11 @@ inline RgbImage decode_image(const std::vector<uint8_t>& bytes, const std::strin
                 "' is not a PNG or GIF image (its first bytes are neither the PNG nor the GIF "
                 "signature); convert it, or remove it from the image folder");
   DEEPGEN_CHECK(bytes.size() <= size_t(INT32_MAX), "load_image: '", name, "' is over 2 GiB");
+  if (format == "png") {
+    const std::string problem = detail::png_chunk_problem(bytes);
+    DEEPGEN_CHECK(problem.empty(), "load_image: cannot decode '", name, "' as png: ", problem,
+                  " (the file is truncated or corrupt; re-download or re-export it)");
+  }
   // The size the header claims, bounded before stb allocates for it.
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels))

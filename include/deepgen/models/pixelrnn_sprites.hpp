@@ -37,6 +37,13 @@ PixelRNN<T> load_pixelrnn(const std::string& path, int64_t palette_size,
   const auto ih = tensors.find("lstm.weight_ih_l0");
   DEEPGEN_CHECK(hh != tensors.end() && hh->second.rank() == 2 && ih != tensors.end() && ih->second.rank() == 2, path,
                 ": no 'lstm.weight_hh_l0' and 'lstm.weight_ih_l0' of rank 2; is this a PixelRNN checkpoint?");
+  // (4H, H) and (4H, ·) before a model of hidden size H is built: the sizes
+  // then come from weights the file holds, so a header such as
+  // lstm.weight_hh_l0 (0, 16000000) cannot make the model allocate 4H².
+  DEEPGEN_CHECK(hh->second.dim(1) >= 1 && hh->second.dim(0) == 4 * hh->second.dim(1) &&
+                    ih->second.dim(0) == hh->second.dim(0),
+                path, ": lstm.weight_hh_l0 has shape ", hh->second.shape(), " and lstm.weight_ih_l0 ",
+                ih->second.shape(), "; an LSTM of H cells has (4H, H) and (4H, inputs): the file is damaged");
   PixelRNNConfig config = pixelrnn_config_from(file_meta, path);
   if (file_meta.count("pixelrnn.context") == 0) {  // the lecture model: load_parameters checks the shapes
     config.palette_size = palette_size;
