@@ -352,3 +352,48 @@ TEST_CASE("train::run: a budget spent before the first step is refused and leave
   CHECK(file_bytes(model) == model_bytes);
   CHECK(file_bytes(log) == log_bytes);  // not cut to its header
 }
+
+TEST_CASE("train::run: --resume from hand-edited metadata names the file and the key, never indexes with it",
+          "[train]") {
+  test::TempDir dir;
+  const std::string out = (dir.path / "a").string();
+  uninterrupted(out, 1);
+  const std::string model = (dir.path / "a" / "model.safetensors").string();
+  std::map<std::string, std::string> meta;
+  const auto tensors = io::load_safetensors<float>(model, &meta);
+  // The loop's own keys: whole, non-negative counts and finite times, nothing after the number.
+  const std::vector<std::pair<std::string, std::string>> edits{
+      {"batch", "-1"}, {"epoch", "1x"}, {"step", ""}, {"minutes", "nan"}, {"minutes", "-2"},
+      {"train_items", "inf"}, {"train_sums", "1;x"}, {"since_best", "99999999999999999999"}};
+  for (const auto& [key, value] : edits) {
+    auto edited = meta;
+    edited[key] = value;
+    io::save_safetensors<float>(model, tensors, edited);
+    Run run;
+    ToyTask task;
+    train::Options o = run.options(out, 3);
+    o.resume = true;
+    CHECK_THROWS_WITH(train::run(task, o), Catch::Contains(model) &&
+                                               Catch::Contains("metadata '" + key + "' = '" + value + "'"));
+  }
+  // The task's own key, read with std::stoll(meta.at(...)) as a task might: a deepgen::Error naming the file.
+  for (const std::string value : {"x", "99999999999999999999"}) {
+    auto edited = meta;
+    edited["items_seen"] = value;
+    io::save_safetensors<float>(model, tensors, edited);
+    Run run;
+    ToyTask task;
+    train::Options o = run.options(out, 3);
+    o.resume = true;
+    CHECK_THROWS_AS(train::run(task, o), Error);
+    CHECK_THROWS_WITH(train::run(task, o), Catch::Contains(model) && Catch::Contains("metadata could not be read"));
+  }
+  auto edited = meta;
+  edited.erase("items_seen");
+  io::save_safetensors<float>(model, tensors, edited);
+  Run run;
+  ToyTask task;
+  train::Options o = run.options(out, 3);
+  o.resume = true;
+  CHECK_THROWS_WITH(train::run(task, o), Catch::Contains("metadata could not be read"));
+}

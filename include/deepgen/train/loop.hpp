@@ -164,6 +164,8 @@ class Task {
   /// Hook: add what the task itself must carry across a resume.
   virtual void save_state(Metadata& /*meta*/) const {}
   /// Hook: read back what save_state wrote (`path` names the file in errors).
+  /// Throw deepgen::Error on a bad value; a std::logic_error that escapes
+  /// (std::stoll's, map::at's) is turned into one naming the file.
   virtual void load_state(const Metadata& /*meta*/, const std::string& /*path*/) {}
 };
 
@@ -297,7 +299,12 @@ inline Result run(Task& task, const Options& o) {
     result.best = detail::parse(meta, "best", model_path, to_d);
     result.best_epoch = detail::parse(meta, "best_epoch", model_path, to_d);
     since_best = detail::parse(meta, "since_best", model_path, to_i);
-    task.load_state(meta, model_path);
+    try {
+      task.load_state(meta, model_path);
+    } catch (const std::logic_error& e) {  // a task's own std::stoll or map::at on a hand-edited file
+      DEEPGEN_CHECK(false, "--resume: ", model_path, ": its metadata could not be read (", e.what(),
+                    "); the file was edited or damaged: train into another --out");
+    }
     DEEPGEN_CHECK(epoch < o.epochs, "--resume: ", model_path, " has already trained ", epoch,
                   " epochs; --epochs is the total, so pass more than that to train further");
     DEEPGEN_CHECK(o.max_steps == 0 || step < o.max_steps, "--resume: ", model_path, " has already taken ", step,
@@ -311,7 +318,8 @@ inline Result run(Task& task, const Options& o) {
     // A run killed after its checkpoint may have logged rows past it (they
     // will be reported again), or not yet logged the checkpoint's own row.
     const bool has_row = CsvLog::drop_rows_after(log_path, "step", step);
-    if (!has_row && meta.count("log_row") && meta.count("log_header")) pending_log = {meta.at("log_header"), meta.at("log_row")};
+    if (!has_row && meta.count("log_row") && meta.count("log_header"))
+      pending_log = {meta.at("log_header"), meta.at("log_row")};
     std::fprintf(o.progress, "resuming %s at epoch %lld, batch %lld\n", model_path.c_str(), (long long)epoch + 1,
                  (long long)batch + 1);
   }
