@@ -4,9 +4,10 @@
 //
 //   sentence_vae train       --data DIR --out DIR [--model vae|lm] [--epochs N] [--minutes M] [--max-steps S]
 //                            [--patience N] [--batch B] [--lr LR] [--latent D] [--embedding E] [--hidden H]
-//                            [--feed-code] [--min-count N] [--anneal logistic|linear|none]
-//                            [--anneal-steps S] [--word-dropout P] [--clip C] [--seed S] [--resume]
-//   sentence_vae eval        --weights FILE (--data DIR | --sentences FILE) [--samples S]
+//                            [--feed-code] [--min-count N] [--anneal logistic|linear|cyclical|none]
+//                            [--anneal-steps S] [--ae-steps S] [--free-bits L] [--bow W] [--word-dropout P]
+//                            [--clip C] [--seed S] [--resume]
+//   sentence_vae eval        --weights FILE (--data DIR | --sentences FILE) [--samples S] [--beam W]
 //   sentence_vae reconstruct --weights FILE [--beam W] [--no-unk] SENTENCE...
 //   sentence_vae sample      --weights FILE [--count N] [--temperature T] [--beam W] [--no-unk] [--seed S]
 //   sentence_vae interpolate --weights FILE --from SENTENCE --to SENTENCE [--steps N] [--beam W] [--no-unk]
@@ -22,6 +23,7 @@
 //   epoch=<e> step=<n> minutes=<m> beta=<b> train_recon=<v> train_kl=<v> valid_nll=<v> valid_recon=<v> valid_kl=<v>
 //     valid_ppl=<v>
 //   nll_per_sentence=<v> kl=<v> ppl=<v> recon=<v> sentences=<n> tokens=<n>
+//   mi=<v> active_units=<n>/<D> token_accuracy_greedy=<v> bleu_greedy=<v> token_accuracy=<v> bleu=<v>  (VAE only)
 //   wrote <path>
 // NLL figures are nats per sentence: for the VAE the bound recon + KL, for
 // the language model the exact NLL; ppl = exp(NLL per predicted token, <eos>
@@ -31,8 +33,10 @@
 #include <deepgen/allocator.hpp>
 #include <deepgen/models/latent_paths.hpp>
 #include <deepgen/models/sentence_io.hpp>
+#include <deepgen/models/sentence_measures.hpp>
 #include <deepgen/models/sentence_training.hpp>
 
+#include "cli_checks.hpp"
 #include "train_cli.hpp"
 
 #include <chrono>
@@ -48,15 +52,23 @@ using models::Decoding;
 
 namespace {
 
+// Bounds of this program's own options (cli_checks.hpp has the shared ones).
+constexpr int64_t MAX_TRAIN_STEPS = 1000000000;///< --max-steps, --anneal-steps, --ae-steps
+constexpr double MAX_FREE_BITS = 100;      ///< --free-bits, nats per code dimension
+constexpr double MAX_BOW = 1000;           ///< --bow, the bag-of-words loss weight
+constexpr int64_t MAX_BEAM = 100;          ///< --beam: hypotheses kept per step (decode_text bounds the total work)
+constexpr int64_t MAX_COUNT = 1000;        ///< sample --count (greedy decodes them at once: V logits each)
+
 // ---- train ---------------------------------------------------------------------
 
 struct TrainOptions {
   TrainCli cli;
   models::SentenceTraining s;  // anneal, anneal_steps, word_dropout; the rest is copied from cli
   std::string model = "vae";
-  int latent = 16, embedding = 128, hidden = 256;
-  bool feed_code = false;
+  int latent = 32, embedding = 128, hidden = 256;
+  bool feed_code = true;
   int64_t min_count = 2;
+  bool feed_code_given = false, remedy_given = false;  // set on the command line, not defaulted
 };
 
 int train_model(const TrainOptions& o) {
@@ -73,9 +85,16 @@ int train_model(const TrainOptions& o) {
   if (!o.cli.loop.resume) vocab.save(vocab_path);
   auto train_ids = data::encode_all(vocab, train_text);
   const int64_t max_length = data::longest_sentence(train_ids), train_tokens = data::predicted_tokens(train_ids);
-  const SentenceVAEConfig config{vocab.size(), o.embedding, o.hidden, o.hidden, o.model == "lm" ? 0 : o.latent,
-                                 o.feed_code};
-  DEEPGEN_CHECK(!(o.feed_code && o.model == "lm"), "--feed-code needs a code; a language model (--model lm) has none");
+  const bool lm = o.model == "lm";
+  DEEPGEN_CHECK(!(o.feed_code_given && o.feed_code && lm),
+                "--feed-code needs a code; a language model (--model lm) has none");
+  DEEPGEN_CHECK(!lm || !o.remedy_given, "--bow, --free-bits and --ae-steps shape the code's training; a language "
+                "model (--model lm) has no code: drop them");
+  // A language model has no code: the code's defaults (free bits, bag of words, autoencoder steps) do not apply.
+  models::SentenceTraining s = o.s;
+  if (lm) s.control = {}, s.ae_steps = 0;
+  const SentenceVAEConfig config{vocab.size(), o.embedding, o.hidden, o.hidden, lm ? 0 : o.latent,
+                                 o.feed_code && !lm, s.control.bow > 0};
   Philox init(o.cli.loop.seed);
   Model model(config, init);
   optim::Adam<float> adam(model.named_parameters(), {o.cli.lr});
@@ -85,7 +104,6 @@ int train_model(const TrainOptions& o) {
                (long long)model.parameter_count(), (long long)vocab.size(), (long long)o.min_count, train_ids.size(),
                (long long)train_tokens, (long long)max_length,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
-  models::SentenceTraining s = o.s;
   s.batch = o.cli.batch, s.clip = o.cli.clip, s.seed = o.cli.loop.seed, s.out = o.cli.loop.out;
   s.resume = o.cli.loop.resume;
   models::SentenceTask<float> task(s, model, adam, vocab, std::move(train_ids), data::encode_all(vocab, valid_text),
@@ -94,9 +112,12 @@ int train_model(const TrainOptions& o) {
   loop.monitor = "valid_nll";
   // Everything that shapes the remaining steps must be what the checkpoint was trained with.
   loop.settings = {{"batch_size", std::to_string(o.cli.batch), "--batch"}, {"lr", train::exact(o.cli.lr), "--lr"},
-                   {"anneal", o.s.anneal, "--anneal"},
-                   {"anneal_steps", std::to_string(o.s.anneal_steps), "--anneal-steps"},
-                   {"word_dropout", train::exact(o.s.word_dropout), "--word-dropout"},
+                   {"anneal", s.anneal, "--anneal"},
+                   {"anneal_steps", std::to_string(s.anneal_steps), "--anneal-steps"},
+                   {"word_dropout", train::exact(s.word_dropout), "--word-dropout"},
+                   {"ae_steps", std::to_string(s.ae_steps), "--ae-steps"},
+                   {"free_bits", train::exact(s.control.free_bits), "--free-bits"},
+                   {"bow", train::exact(s.control.bow), "--bow"},
                    {"clip", train::exact(o.cli.clip), "--clip"}};
   loop.unit = "sent";
   return report_trained(train::run(task, loop));
@@ -108,7 +129,7 @@ int train_model(const TrainOptions& o) {
 struct UseOptions {
   std::string weights, vocab_path, data_dir, sentences_path, from, to;
   std::vector<std::string> inputs;
-  int64_t samples = models::SENTENCE_EVAL_SAMPLES, count = 10, steps = 7;
+  int64_t samples = models::SENTENCE_EVAL_SAMPLES, count = 10, steps = 7, eval_beam = 5;
   Decoding d;
 };
 
@@ -117,10 +138,22 @@ int eval(const UseOptions& o) {
                 "--sentences FILE, not both and not neither");
   const auto m = models::load_sentence_checkpoint(o.weights, o.vocab_path);
   const std::string path = o.sentences_path.empty() ? (fs::path(o.data_dir) / "test.txt").string() : o.sentences_path;
-  const models::SentenceValues v =
-      m.model.evaluate(data::encode_all(m.vocab, data::read_sentences(path)), o.samples, models::SENTENCE_EVAL_SEED);
+  const auto ids = data::encode_all(m.vocab, data::read_sentences(path));
+  const models::SentenceValues v = m.model.evaluate(ids, o.samples, models::SENTENCE_EVAL_SEED);
   std::printf("nll_per_sentence=%.3f kl=%.3f ppl=%.2f recon=%.3f sentences=%lld tokens=%lld\n", v.nll(), v.kl,
               v.perplexity(), v.recon, (long long)v.sentences, (long long)v.predicted);
+  std::fflush(stdout);
+  if (m.model.variational()) {
+    models::check_decode_work(m, int64_t(ids.size()), o.eval_beam, 10 * models::MAX_DECODE_WORK,
+                              "use a smaller --beam, or fewer --sentences");
+    // How much of each sentence its code carries: reconstructions from the posterior mean (greedy, and beam
+    // search of width --beam), MI between sentence and code, active units (models/sentence_measures.hpp).
+    const models::CodeReport r = models::measure_code(m.model, ids, o.eval_beam, m.max_length, 1,
+                                                      models::SENTENCE_EVAL_SEED);
+    std::printf("mi=%.3f active_units=%lld/%lld token_accuracy_greedy=%.4f bleu_greedy=%.4f token_accuracy=%.4f "
+                "bleu=%.4f\n", r.mi, (long long)r.active, (long long)m.model.latent(), r.greedy.accuracy(),
+                r.bleu_greedy, r.beam.accuracy(), r.bleu_beam);
+  }
   return 0;
 }
 
@@ -172,22 +205,32 @@ int main(int argc, char** argv) {
   t.cli.loop.epochs = 20, t.cli.loop.minutes = 30;
   add_train_options(train_cmd, t.cli, "folder with train.txt and valid.txt", "sentences");
   add_defaulted(train_cmd, "--max-steps", t.cli.loop.max_steps, "stop after this many steps in all (0: no limit); "
-      "checkpoints there")->check(CLI::NonNegativeNumber);
+      "checkpoints there")->check(cli_checks::whole(0, MAX_TRAIN_STEPS));
   add_defaulted(train_cmd, "--model", t.model, "vae, or lm: the plain language model (no code)")
       ->check(CLI::IsMember({"vae", "lm"}));
-  add_defaulted(train_cmd, "--latent", t.latent, "code dimensions")->check(CLI::Range(1, 1024));
-  add_defaulted(train_cmd, "--embedding", t.embedding, "word vector size")->check(CLI::Range(1, 4096));
-  add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells of encoder and decoder")->check(CLI::Range(1, 8192));
-  train_cmd->add_flag("--feed-code", t.feed_code, "also feed the code to the decoder at every step");
+  add_defaulted(train_cmd, "--latent", t.latent, "code dimensions")->check(cli_checks::whole(1, cli_checks::MAX_LATENT));
+  add_defaulted(train_cmd, "--embedding", t.embedding, "word vector size")
+      ->check(cli_checks::whole(1, cli_checks::MAX_WIDTH));
+  add_defaulted(train_cmd, "--hidden", t.hidden, "LSTM cells of encoder and decoder")
+      ->check(cli_checks::whole(1, cli_checks::MAX_HIDDEN));
+  auto* feed = train_cmd->add_flag("--feed-code,!--no-feed-code", t.feed_code,
+                                   "feed the code to the decoder at every step (the default), or not");
   add_defaulted(train_cmd, "--min-count", t.min_count, "words seen fewer times in train.txt become <unk>")
-      ->check(CLI::PositiveNumber);
+      ->check(cli_checks::whole(1, cli_checks::MAX_MIN_COUNT));
   add_defaulted(train_cmd, "--anneal", t.s.anneal,
-      "KL weight schedule: logistic, linear (0 → 1 over --anneal-steps) or none (1)")
-      ->check(CLI::IsMember({"logistic", "linear", "none"}));
+      "KL weight schedule: logistic, linear (0 → 1 over --anneal-steps), cyclical (cycles of --anneal-steps: "
+      "0 → 1 over the first half, 1 over the second) or none (1)")
+      ->check(CLI::IsMember({"logistic", "linear", "cyclical", "none"}));
   add_defaulted(train_cmd, "--anneal-steps", t.s.anneal_steps, "steps over which the KL weight rises")
-      ->check(CLI::PositiveNumber);
+      ->check(cli_checks::whole(1, MAX_TRAIN_STEPS));
+  auto* ae = add_defaulted(train_cmd, "--ae-steps", t.s.ae_steps, "first steps with KL weight 0 (autoencoder pretraining); "
+      "the --anneal schedule starts after them")->check(cli_checks::whole(0, MAX_TRAIN_STEPS));
+  auto* free_bits = add_defaulted(train_cmd, "--free-bits", t.s.control.free_bits, "free bits: nats per code dimension below which "
+      "the KL is not penalised (0: off)")->check(cli_checks::real(0, MAX_FREE_BITS));
+  auto* bow = add_defaulted(train_cmd, "--bow", t.s.control.bow, "weight of the bag-of-words loss from the code (0: off)")
+      ->check(cli_checks::real(0, MAX_BOW));
   add_defaulted(train_cmd, "--word-dropout", t.s.word_dropout, "fraction of decoder input words replaced by <unk>")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(cli_checks::real(0, 1));
 
   auto* eval_cmd = app.add_subcommand("eval", "print the NLL (bound) per sentence, KL and perplexity");
   auto* reconstruct_cmd = app.add_subcommand("reconstruct", "encode sentences and decode their mean codes");
@@ -199,20 +242,26 @@ int main(int argc, char** argv) {
   }
   eval_cmd->add_option("--data", u.data_dir, "corpus folder: score its test.txt");
   eval_cmd->add_option("--sentences", u.sentences_path, "score this file (one sentence a line) instead");
-  add_defaulted(eval_cmd, "--samples", u.samples, "draws of the code per sentence (VAE)")->check(CLI::Range(1, 1000));
+  add_defaulted(eval_cmd, "--samples", u.samples, "draws of the code per sentence (VAE)")
+      ->check(cli_checks::whole(1, cli_checks::MAX_EVAL_SAMPLES));
+  add_defaulted(eval_cmd, "--beam", u.eval_beam, "beam width of the reconstruction figures token_accuracy= and bleu=")
+      ->check(cli_checks::whole(1, MAX_BEAM));
   reconstruct_cmd->add_option("sentences", u.inputs, "sentences to reconstruct")->required();
-  add_defaulted(sample_cmd, "--count", u.count, "sentences to draw")->check(CLI::Range(1, 100000));
+  add_defaulted(sample_cmd, "--count", u.count, "sentences to draw")->check(cli_checks::whole(1, MAX_COUNT));
   add_defaulted(sample_cmd, "--temperature", u.d.temperature,
-                "0: likeliest word at each step; 1: the model's distribution")->check(CLI::NonNegativeNumber);
-  add_defaulted(sample_cmd, "--seed", u.d.seed, "random seed (codes, draws)");
+                "0: likeliest word at each step; 1: the model's distribution")
+      ->check(cli_checks::real(0, cli_checks::MAX_TEMPERATURE));
+  add_defaulted(sample_cmd, "--seed", u.d.seed, "random seed (codes, draws)")->check(cli_checks::seed());
   interpolate_cmd->add_option("--from", u.from, "first sentence")->required();
   interpolate_cmd->add_option("--to", u.to, "last sentence")->required();
-  add_defaulted(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included")->check(CLI::Range(2, 1000));
+  add_defaulted(interpolate_cmd, "--steps", u.steps, "codes on the line, ends included")->check(cli_checks::whole(2, cli_checks::MAX_STEPS));
   for (auto* c : {reconstruct_cmd, sample_cmd, interpolate_cmd}) {
-    add_defaulted(c, "--beam", u.d.beam, "beam width (1: greedy)")->check(CLI::Range(1, 1000));
+    add_defaulted(c, "--beam", u.d.beam, "beam width (1: greedy)")->check(cli_checks::whole(1, MAX_BEAM));
     c->add_flag("!--no-unk", u.d.allow_unk, "never write <unk> (the rare words it stands for are left out)");
   }
-  CLI11_PARSE(app, argc, argv);
+  DEEPGEN_CLI_PARSE(app, argc, argv);
+  t.feed_code_given = feed->count() > 0;
+  t.remedy_given = ae->count() + free_bits->count() + bow->count() > 0;
 
   return run_reporting_errors([&] {
     if (*train_cmd) return train_model(t);

@@ -25,7 +25,7 @@ awk 'BEGIN { srand(11);
     s = det[1 + int(rand() * 2)] " " adj[1 + int(rand() * 5)] " " noun[1 + int(rand() * 8)] " " verb[1 + int(rand() * 6)] " the " noun[1 + int(rand() * 8)];
     if (rand() < 0.5) s = s " in the " adj[1 + int(rand() * 5)] " house";
     printf "%08d 05 n 01 thing 0 000 | a gloss; \"%s\"; \"too short\"\n", i, s } }' >"$WN/data.noun"
-for pos in verb adj adv; do echo "00000001 00 x 00 | nothing quoted here" >"$WN/data.$pos"; done
+for pos in verb adj adv; do echo "00000001 00 v 00 | nothing quoted here" >"$WN/data.$pos"; done
 D=$WORK/corpus
 if "$CORPUS_BIN" --wordnet "$WN" --out "$D" >"$WORK/corpus.out" 2>&1 &&
    grep -qE '^sentences=[0-9]+ train=[0-9]+ valid=[0-9]+ test=[0-9]+ tokens=[0-9]+ distinct_words=2[0-9]$' "$WORK/corpus.out" &&
@@ -59,7 +59,7 @@ line=$("$BIN" eval --weights "$L" --data "$D")
 if grep -qE '^nll_per_sentence=([0-9.]+) kl=0\.000 ppl=[0-9.]+ recon=\1 ' <<<"$line"; then pass "eval lm: $line"; else fail "eval lm: $line"; fi
 # train's validation figure and eval's, for the same checkpoint and the same file.
 train_fig=$(sed -nE 's/^epoch=2\.00 .* valid_nll=([0-9.]+) .*/\1/p' "$WORK/vae.out")
-eval_fig=$("$BIN" eval --weights "$V" --sentences "$D/valid.txt" | sed -E 's/^nll_per_sentence=([0-9.]+) .*/\1/')
+eval_fig=$("$BIN" eval --weights "$V" --sentences "$D/valid.txt" | head -1 | sed -E 's/^nll_per_sentence=([0-9.]+) .*/\1/')
 if python3 -c "import sys; sys.exit(abs($train_fig - $eval_fig) > 0.01)"; then pass "train and eval agree ($eval_fig)"; else
   fail "train reported $train_fig, eval $eval_fig"; fi
 
@@ -86,21 +86,84 @@ awk 'NR == 5 { a = $0; next } NR == 6 { print; print a; next } { print }' "$WORK
 expect_error "another vocabulary (same size)" "was trained with another vocabulary" "$BIN" eval --weights "$V" --data "$D" --vocab "$WORK/swapped.txt"
 head -n 10 "$WORK/vae/vocab.txt" >"$WORK/short.txt"
 expect_error "another vocabulary (size)" "but $WORK/short.txt has 10" "$BIN" sample --weights "$V" --vocab "$WORK/short.txt"
-expect_error "not a vocabulary" "a vocabulary line must hold exactly one word" "$BIN" sample --weights "$V" --vocab "$D/test.txt"
+expect_error "not a vocabulary" "vocabulary" "$BIN" sample --weights "$V" --vocab "$D/test.txt"
 expect_error "language model has no code" "is a language model" "$BIN" interpolate --weights "$L" --from "the cat" --to "the dog"
 expect_error "eval needs one source" "not both" "$BIN" eval --weights "$V" --data "$D" --sentences "$D/test.txt"
 expect_error "beam and temperature" "does not combine" "$BIN" sample --weights "$V" --beam 2 --temperature 1
-expect_error "missing corpus" "cannot open sentence file" "$BIN" train --data "$WORK/none" --out "$WORK/x"
+expect_error "missing corpus" "cannot open" "$BIN" train --data "$WORK/none" --out "$WORK/x"
 expect_error "not a checkpoint" "not a safetensors file" "$BIN" eval --weights "$D/test.txt" --data "$D"
 expect_error_keeps "$V" "resume with another seed" "--seed 3" \
   "$BIN" train "${SIZES[@]}" --seed 4 --out "$WORK/vae" --epochs 3 --resume
 
-expect_error "resume with another word dropout" "--word-dropout 0.3 but this run has 0.5" "$BIN" train "${SMALL[@]}" --word-dropout 0.5 --out "$WORK/vae" --epochs 3 --resume
+expect_error "resume with another word dropout" "--word-dropout 0 but this run has 0.5" "$BIN" train "${SMALL[@]}" --word-dropout 0.5 --out "$WORK/vae" --epochs 3 --resume
 expect_error "resume with nothing left to do" "has already trained 2 epochs" "$BIN" train "${SMALL[@]}" --out "$WORK/vae" --epochs 2 --resume
 expect_error "feed-code on a language model" "a language model (--model lm) has none" "$BIN" train "${SMALL[@]}" --model lm --feed-code --out "$WORK/x"
 expect_error "beam on a language model, many sentences" "pass --count 1" "$BIN" sample --weights "$L" --beam 3 --count 2
 
+# ---- every numeric option refuses negative, zero, NaN, infinite and absurd values ------------------------
+# (the checkpoint is left untouched)
+refuse_table "$V" "$BIN" train --data "$D" --out "$WORK/vae" <<'EOF'
+--epochs -1 0 nan inf 1.5 99999999999
+--minutes -1 0 nan inf 1e300
+--max-steps -1 nan inf 1.5 99999999999999
+--batch -1 0 nan inf 99999999999
+--lr -1 0 nan inf 1e300
+--clip -1 nan inf 1e300
+--seed -1 nan inf 99999999999999999999999
+--latent -1 0 nan inf 99999999999
+--embedding -1 0 nan inf 99999999999
+--hidden -1 0 nan inf 99999999999
+--min-count -1 0 nan inf 99999999999
+--anneal-steps -1 0 nan inf 99999999999
+--ae-steps -1 nan inf 1.5 99999999999
+--free-bits -1 nan inf 1e300
+--bow -1 nan inf 1e300
+--word-dropout -1 nan inf 1.5
+--anneal '' sigmoid
+EOF
+refuse_table "" "$BIN" eval --weights "$V" --data "$D" <<'EOF'
+--samples -1 0 nan inf 99999999999
+--beam -1 0 nan inf 101 99999999999
+EOF
+refuse_table "" "$BIN" sample --weights "$V" <<'EOF'
+--count -1 0 nan inf 1001 99999999999
+--temperature -1 nan inf 1e300
+--beam -1 0 nan inf 101 99999999999
+--seed -1 nan 99999999999999999999999
+EOF
+refuse_table "" "$BIN" interpolate --weights "$V" --from "the old cat" --to "a dog" <<'EOF'
+--steps -1 0 1 nan inf 1001 99999999999
+--beam -1 0 nan inf 99999999999
+EOF
+expect_error "usage errors exit 1" "--no-such-option" "$BIN" sample --weights "$V" --no-such-option
+# Beam search is bounded by its total work (width × sentences × length × (4H + V) × H; refused up front past
+# MAX_DECODE_WORK, tests/models/sentence_vae_measures.test.cpp): the largest options on this small model finish.
+start=$(date +%s)
+if [ "$(timeout 60 "$BIN" interpolate --weights "$V" --from "the old cat" --to "a dog" --steps 1000 --beam 100 | wc -l)" = 1000 ] &&
+   [ $(( $(date +%s) - start )) -lt 30 ]; then pass "the largest decode on a small model: $(( $(date +%s) - start )) s"; else
+  fail "--steps 1000 --beam 100 took $(( $(date +%s) - start )) s"; fi
+
+# ---- eval's reconstruction measures -------------------------------------------------------------------
+line=$("$BIN" eval --weights "$V" --data "$D" --beam 3 | tail -1)
+if grep -qE '^mi=-?[0-9.]+ active_units=[0-9]+/4 token_accuracy_greedy=[0-9.]+ bleu_greedy=[0-9.]+ token_accuracy=[0-9.]+ bleu=[0-9.]+$' <<<"$line"; then
+  pass "eval measures: $line"; else fail "eval measures: $line"; fi
+if [ "$("$BIN" eval --weights "$L" --data "$D" | wc -l)" = 1 ]; then pass "eval of a language model: no code measures"; else
+  fail "eval lm printed measures"; fi
+
 strip() { grep '^epoch=2\.00' "$1" | sed -E 's/ minutes=[0-9.]+//'; }
+
+# ---- the remedies (free bits, bag of words, autoencoder steps, cyclical annealing) resume exactly ---------
+REM=("${SMALL[@]}" --free-bits 0.3 --bow 0.5 --ae-steps 40 --anneal cyclical --feed-code)
+"$BIN" train "${REM[@]}" --out "$WORK/rem" --epochs 2 >"$WORK/rem.out" 2>"$WORK/rem.err"
+"$BIN" train "${REM[@]}" --out "$WORK/rem2" --epochs 2 --max-steps 30 >/dev/null 2>&1
+"$BIN" train "${REM[@]}" --out "$WORK/rem2" --epochs 2 --resume >"$WORK/rem2.out" 2>/dev/null
+if [ -n "$(strip "$WORK/rem.out")" ] && [ "$(strip "$WORK/rem2.out")" = "$(strip "$WORK/rem.out")" ]; then
+  pass "free bits + bag of words + autoencoder steps + cyclical: stopped within the autoencoder steps, resumed, same run"; else
+  fail "remedies resume: $(strip "$WORK/rem2.out") vs $(strip "$WORK/rem.out"); $(tail -3 "$WORK/rem.err")"; fi
+expect_error "resume with other free bits" "--free-bits" "$BIN" train "${REM[@]}" --free-bits 0.4 --out "$WORK/rem" --epochs 3 --resume
+expect_error "resume without the bag-of-words layer" "--bow" "$BIN" train "${SMALL[@]}" --free-bits 0.3 --ae-steps 40 \
+  --anneal cyclical --feed-code --out "$WORK/rem" --epochs 3 --resume
+expect_error "free bits on a language model" "has no code" "$BIN" train "${SMALL[@]}" --model lm --free-bits 1 --out "$WORK/x"
 
 # ---- resume repeats an uninterrupted run, at an epoch's end and within one ---------------------------
 "$BIN" train "${SMALL[@]}" --out "$WORK/m" --epochs 2 --max-steps 100 >"$WORK/m1.out" 2>/dev/null

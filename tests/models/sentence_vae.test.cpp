@@ -17,8 +17,9 @@ using Catch::Contains;
 
 namespace {
 
-SentenceVAEConfig tiny(int64_t latent, bool feed_code = false) {
+SentenceVAEConfig tiny(int64_t latent, bool feed_code = false, bool bow = false) {
   SentenceVAEConfig c;
+  c.bag_of_words = bow;
   c.vocab_size = 11;
   c.embedding = 3;
   c.encoder_hidden = 5;
@@ -75,23 +76,94 @@ TEST_CASE("SentenceVAE: gradients of the masked sequence loss match finite diffe
   }
 }
 
+TEST_CASE("SentenceVAE: gradients with free bits and the bag-of-words loss match finite differences",
+          "[models][gradcheck]") {
+  const auto s = sentences();
+  const SentenceBatch b = data::make_batch(s, all_rows(s.size()));
+  Philox init(13);
+  const SentenceVAE<double> m(tiny(3, false, true), init);
+  const Tensor<double> e = noise<double>(b.size(), 3);
+  // λ between the dimensions' KLs (and away from each, where max(λ, KL_d) has its kink), so the check covers
+  // dimensions above the floor (gradient) and below it (none).
+  const Tensor<double> post = m.posterior(s);
+  std::vector<double> kl(3, 0.0);
+  for (int64_t i = 0; i < b.size(); ++i)
+    for (int64_t d = 0; d < 3; ++d) kl[size_t(d)] += detail::kl_term(post.at(i, d), post.at(i, 3 + d)) / 4.0;
+  std::sort(kl.begin(), kl.end());
+  REQUIRE(kl[1] - kl[0] > 1e-3);
+  const double lambda = 0.5 * (kl[0] + kl[1]);
+  Tensor<int32_t> input = b.decoder;
+  input.at(1, 1) = Vocabulary::UNK;
+  test::check_gradients([&] { return m.loss(b, input, e, 0.6, models::KLControl{lambda, 0.8}).loss; }, parameters(m),
+                        1e-5);
+  // The reported KL is the true one; the loss adds β·Σ_d max(λ, KL_d) and w·bow.
+  const models::SentenceLoss<double> t = m.loss(b, b.decoder, e, 0.6, models::KLControl{lambda, 0.8});
+  const double floor = lambda + kl[1] + kl[2];
+  CHECK(t.kl.value()[0] == Approx(kl[0] + kl[1] + kl[2]).epsilon(1e-9));
+  CHECK(t.loss.value()[0] == Approx(t.recon.value()[0] + 0.6 * floor + 0.8 * t.bow.value()[0]).epsilon(1e-9));
+}
+
+TEST_CASE("free_bits_kl: Σ_d max(λ, batch-mean KL_d); λ = 0 is the KL, a high floor has no gradient",
+          "[models][gradcheck]") {
+  const Var<double> m(test::random_tensor(Shape{5, 4}), true), s(test::random_tensor(Shape{5, 4}), true);
+  CHECK(models::free_bits_kl(m, s, 0.0).value()[0] == Approx(gaussian_kl(m, s).value()[0]).epsilon(1e-12));
+  test::check_gradients([&] { return models::free_bits_kl(m, s, 0.0); }, {m, s});
+  const Var<double> m2(m.value(), true), s2(s.value(), true);  // fresh leaves: the check above left gradients
+  const Var<double> high = models::free_bits_kl(m2, s2, 50.0);
+  CHECK(high.value()[0] == 4 * 50.0);
+  backward(high);
+  const Tensor<double>& dm = m2.grad();
+  CHECK(std::all_of(dm.begin(), dm.end(), [](double g) { return g == 0.0; }));
+  REQUIRE_THROWS_WITH(models::free_bits_kl(m, s, -1.0), Contains("lambda = -1"));
+}
+
+TEST_CASE("bag_of_words_loss: −Σ log softmax over each sentence's words, <eos> and padding skipped",
+          "[models][gradcheck]") {
+  const Var<double> z(test::random_tensor(Shape{2, 6}, -2, 2), true);
+  Tensor<int32_t> targets(Shape{2, 4});
+  const int32_t rows[2][4] = {{4, 5, 4, Vocabulary::EOS}, {5, Vocabulary::EOS, IGNORE_INDEX, IGNORE_INDEX}};
+  for (int64_t i = 0; i < 8; ++i) targets[i] = rows[i / 4][i % 4];
+  auto log_p = [&](int64_t b, int32_t k) {
+    double sum = 0;
+    for (int64_t j = 0; j < 6; ++j) sum += std::exp(z.value().at(b, j));
+    return z.value().at(b, k) - std::log(sum);
+  };
+  const double expected = -(2 * log_p(0, 4) + log_p(0, 5) + log_p(1, 5)) / 2;
+  CHECK(models::bag_of_words_loss(z, targets).value()[0] == Approx(expected).epsilon(1e-12));
+  test::check_gradients([&] { return models::bag_of_words_loss(z, targets); }, {z});
+}
+
+TEST_CASE("kl_weight: autoencoder steps first, then the schedule; cyclical repeats", "[models]") {
+  CHECK(models::kl_weight("none", 5, 100, 10) == 0.0);
+  CHECK(models::kl_weight("none", 10, 100, 10) == 1.0);
+  CHECK(models::kl_weight("linear", 60, 100, 10) == Approx(0.5));
+  CHECK(models::kl_weight("cyclical", 25, 100) == Approx(0.5));
+  CHECK(models::kl_weight("cyclical", 70, 100) == 1.0);
+  CHECK(models::kl_weight("cyclical", 125, 100) == Approx(0.5));
+  CHECK(models::kl_weight("cyclical", 100, 100) == 0.0);
+  CHECK(models::kl_weight("logistic", 50, 100) == Approx(0.5));
+}
+
 TEST_CASE("SentenceVAE: padding changes nothing — a batch's loss is the sum of its sentences' alone",
           "[models]") {
   Philox init(4);
-  const SentenceVAE<double> m(tiny(3, true), init);
+  const SentenceVAE<double> m(tiny(3, true, true), init);
   const auto s = sentences();
   const SentenceBatch b = data::make_batch(s, all_rows(s.size()));
   const Tensor<double> e = noise<double>(b.size(), 3);
-  const models::SentenceLoss<double> whole = m.loss(b, b.decoder, e);
-  double recon = 0, kl = 0;
+  const models::KLControl bow{0.0, 1.0};
+  const models::SentenceLoss<double> whole = m.loss(b, b.decoder, e, 1.0, bow);
+  double recon = 0, kl = 0, words = 0;
   for (int64_t i = 0; i < b.size(); ++i) {
     const SentenceBatch one = data::make_batch(s, {i});
     Tensor<double> ei(Shape{1, 3});
     std::copy_n(e.data() + i * 3, 3, ei.data());
-    const models::SentenceLoss<double> l = m.loss(one, one.decoder, ei);
+    const models::SentenceLoss<double> l = m.loss(one, one.decoder, ei, 1.0, bow);
     recon += l.recon.value()[0];
     kl += l.kl.value()[0];
+    words += l.bow.value()[0];
   }
+  CHECK(whole.bow.value()[0] * double(b.size()) == Approx(words).epsilon(1e-12));
   CHECK(whole.recon.value()[0] * double(b.size()) == Approx(recon).epsilon(1e-12));
   CHECK(whole.kl.value()[0] * double(b.size()) == Approx(kl).epsilon(1e-12));
   // β weighs only the KL.
@@ -100,7 +172,7 @@ TEST_CASE("SentenceVAE: padding changes nothing — a batch's loss is the sum of
 }
 
 TEST_CASE("SentenceVAEConfig::from_parameters reads every size back; checkpoints round-trip", "[models]") {
-  for (const SentenceVAEConfig& c : {tiny(2), tiny(3, true), tiny(0)}) {
+  for (const SentenceVAEConfig& c : {tiny(2), tiny(3, true), tiny(0), tiny(2, false, true)}) {
     Philox init(1);
     const SentenceVAE<float> m(c, init);
     std::map<std::string, Tensor<float>> tensors;
@@ -111,6 +183,7 @@ TEST_CASE("SentenceVAEConfig::from_parameters reads every size back; checkpoints
     CHECK(back.decoder_hidden == c.decoder_hidden);
     CHECK(back.latent == c.latent);
     CHECK(back.feed_code == c.feed_code);
+    CHECK(back.bag_of_words == c.bag_of_words);
     if (c.latent > 0) CHECK(back.encoder_hidden == c.encoder_hidden);
     CHECK(tensors.count("encoder.lstm.weight_ih_l0") == (c.latent > 0 ? 1u : 0u));
     CHECK(tensors.at("decoder.lstm.weight_hh_l0").shape() == Shape({16, 4}));  // PyTorch's (4H, H)

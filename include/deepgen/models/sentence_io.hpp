@@ -27,6 +27,13 @@ namespace deepgen::models {
 /// decode (greedy, sampled, beam), so a hand-edited value cannot make one run for hours.
 constexpr int64_t MAX_SENTENCE_LENGTH = 10000;
 
+/// The most decoder work one decode_text may do, in multiply-adds of the
+/// decoder step (hidden·(4H + V) per hypothesis and word): about 10–20 s on
+/// one core of this project's machine. Beam search of width W over N codes
+/// does N·W·(max_length + 1) hypothesis steps, so an absurd --beam, --count
+/// or --steps is refused up front instead of running for minutes.
+constexpr double MAX_DECODE_WORK = 1e12;
+
 /// A trained sentence model with the vocabulary it was trained with.
 template <typename T>
 struct SentenceCheckpoint {
@@ -96,6 +103,19 @@ struct Decoding {
   uint64_t seed = 1;       ///< draws with temperature > 0
 };
 
+/// Throws unless decoding `rows` sentences of `m` with beam width `beam` (1:
+/// greedy) stays within `limit` multiply-adds (see MAX_DECODE_WORK); `fix`
+/// tells the user which options lower it.
+template <typename T>
+void check_decode_work(const SentenceCheckpoint<T>& m, int64_t rows, int64_t beam, double limit, const char* fix) {
+  const SentenceVAEConfig& c = m.model.config();
+  const double work = double(rows) * double(std::max<int64_t>(beam, 1)) * double(m.max_length + 1) *
+                      double(c.decoder_hidden) * double(4 * c.decoder_hidden + c.vocab_size);
+  DEEPGEN_CHECK(work <= limit, "decoding ", rows, " sentence(s) with beam width ", beam, " up to ", m.max_length + 1,
+                " words each is ", work / 1e9, " G multiply-adds of the decoder, more than the ", limit / 1e9,
+                " G one command may take (minutes of work); ", fix);
+}
+
 /// The sentences of codes (B, D), or of `count` sentences of a language
 /// model (codes empty): greedy or sampled word by word
 /// (SentenceVAE::generate), or the likeliest by beam search when beam > 1,
@@ -104,6 +124,8 @@ template <typename T>
 std::vector<std::string> decode_text(const SentenceCheckpoint<T>& m, const Tensor<T>& codes, int64_t count,
                                      const Decoding& d) {
   std::vector<std::string> out;
+  check_decode_work(m, m.model.variational() ? codes.dim(0) : count, d.beam, MAX_DECODE_WORK,
+                    "use a smaller --beam, --count or --steps");
   if (d.beam > 1) {
     DEEPGEN_CHECK(m.model.variational() || count <= 1, "--beam on a language model finds its one likeliest "
                   "sentence; pass --count 1, or --temperature for different ones");

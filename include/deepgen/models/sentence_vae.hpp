@@ -15,6 +15,12 @@
 //   (9) KL = ½ Σ_d (exp(s) + m² − 1 − s), nats per sentence
 //  (10) loss = recon + β·KL; with β = 1 the negative ELBO, an upper bound on
 //       −log p(sentence)
+//  (11) free bits λ (Kingma et al. 2016): the KL of the loss is
+//       Σ_d max(λ, KL_d), KL_d dimension d's KL averaged over the batch, so
+//       no dimension is pushed below λ nats (the figures report the true KL)
+//  (12) bag of words (Zhao et al. 2017): b = W_bow·z + b_bow (B, V), and the
+//       loss adds w_bow · −Σ_t log softmax(b)[w_t] over the words of the
+//       sentence: the code alone must predict which words occur
 // latent = 0 is the language model: no encoder, no code, h_0 = c_0 = 0, KL = 0.
 //
 // What keeps the KL from collapsing (the decoder learning to ignore z, KL → 0,
@@ -60,8 +66,9 @@ struct SentenceVAEConfig {
   int64_t embedding = 128;      ///< Ê, word vector size (shared by encoder and decoder)
   int64_t encoder_hidden = 256;  ///< H_enc, the encoder LSTM's hidden units
   int64_t decoder_hidden = 256;  ///< H_dec, the decoder LSTM's hidden units
-  int64_t latent = 16;          ///< D; 0 is the plain language model
+  int64_t latent = 16;          ///< D; 0 is the plain language model (sentence_vae train's default is 32)
   bool feed_code = false;       ///< also add W_z·z to the decoder's input at every step
+  bool bag_of_words = false;    ///< a Linear(D → V) predicting the sentence's words from z (training only)
 
   /// True for a VAE (latent > 0), false for the language model.
   bool variational() const { return latent > 0; }
@@ -76,6 +83,7 @@ struct SentenceVAEConfig {
                   decoder_hidden);
     DEEPGEN_CHECK(latent >= 0, "SentenceVAEConfig: latent = ", latent, "; use 0 (language model) or a code size");
     DEEPGEN_CHECK(!feed_code || latent > 0, "SentenceVAEConfig: feed_code needs a code (latent > 0)");
+    DEEPGEN_CHECK(!bag_of_words || latent > 0, "SentenceVAEConfig: bag_of_words needs a code (latent > 0)");
   }
 
   /// The configuration of a saved model from its parameter shapes; `source`
@@ -106,6 +114,7 @@ struct SentenceVAEConfig {
       c.latent = out / 2;
     }
     c.feed_code = tensors.count("decoder.code_to_gates.weight") != 0;
+    c.bag_of_words = tensors.count("bow.weight") != 0;
     c.validate();
     return c;
   }
@@ -134,13 +143,106 @@ inline void check_vocabulary(const SentenceVAEConfig& config, const std::map<std
 
 /// KL weight β at training step `step` of the schedule `anneal`: "logistic"
 /// 1/(1 + exp(−10(step/S − ½))) (Bowman et al.'s curve, ½ at S/2), "linear"
-/// min(1, step/S), or "none" (β = 1, also when steps S <= 0).
-inline double kl_weight(const std::string& anneal, int64_t step, int64_t steps) {
+/// min(1, step/S), "cyclical" (Fu et al. 2019: cycles of S steps, β rising
+/// linearly from 0 to 1 over each cycle's first half, 1 over its second), or
+/// "none" (β = 1, also when steps S <= 0). The first `ae_steps` steps have
+/// β = 0 (the model trains as a plain autoencoder, Li et al. 2019) and the
+/// schedule starts after them. A function of the step number only, so a
+/// resumed run has the β of an uninterrupted one.
+inline double kl_weight(const std::string& anneal, int64_t step, int64_t steps, int64_t ae_steps = 0) {
+  if (step < ae_steps) return 0.0;
+  step -= ae_steps;
   if (anneal == "none" || steps <= 0) return 1.0;
   const double x = double(step) / double(steps);
   if (anneal == "linear") return std::min(1.0, x);
+  if (anneal == "cyclical") return std::min(1.0, 2.0 * (x - std::floor(x)));
   return 1.0 / (1.0 + std::exp(-10.0 * (x - 0.5)));
 }
+
+/// (11) Σ_d max(λ, KL_d), KL_d = the mean over rows of ½(exp(s) + m² − 1 − s)
+/// in column d: the KL term with free bits. Dimensions below the floor λ
+/// contribute λ and no gradient; λ = 0 is gaussian_kl.
+template <typename T>
+Var<T> free_bits_kl(const Var<T>& mean, const Var<T>& logvar, double lambda) {
+  check_shape(logvar.shape(), mean.shape(), "free_bits_kl: logvar");
+  DEEPGEN_CHECK(mean.shape().rank() == 2 && mean.shape()[0] > 0 && mean.shape()[1] > 0, "free_bits_kl: mean must be "
+                "(B, D) with B, D >= 1 but has shape ", mean.shape());
+  DEEPGEN_CHECK(lambda >= 0 && std::isfinite(lambda), "free_bits_kl: lambda = ", lambda, " must be finite and >= 0");
+  const int64_t B = mean.shape()[0], D = mean.shape()[1];
+  std::vector<char> above(size_t(D), 0);
+  T total = T(0);
+  for (int64_t d = 0; d < D; ++d) {
+    T kl = T(0);
+    for (int64_t b = 0; b < B; ++b) kl += detail::kl_term(mean.value()[b * D + d], logvar.value()[b * D + d]);
+    kl /= T(B);
+    above[size_t(d)] = double(kl) > lambda;
+    total += above[size_t(d)] ? kl : T(lambda);
+  }
+  return Var<T>::make(Tensor<T>::scalar(total), {mean, logvar}, [B, D, above](Node<T>& self) {
+    const T g = self.grad[0] / T(B);
+    const auto& M = self.parents[0];
+    const auto& S = self.parents[1];
+    detail::accumulate_grad(M, [&](Tensor<T>& dm) {
+      for (int64_t i = 0; i < B * D; ++i)
+        if (above[size_t(i % D)]) dm[i] += g * M->value[i];
+    });
+    detail::accumulate_grad(S, [&](Tensor<T>& ds) {
+      for (int64_t i = 0; i < B * D; ++i)
+        if (above[size_t(i % D)]) ds[i] += g * detail::kl_dlogvar(S->value[i]);
+    });
+  }, "free_bits_kl");
+}
+
+/// (12) The bag-of-words loss: logits (B, V) from the code, targets (B, L)
+/// as in SentenceBatch (the words, then `<eos>`, then IGNORE_INDEX; `<eos>`
+/// is not a word and is skipped): −Σ_t log softmax(logits_b)[target_bt],
+/// summed over each sentence's words and averaged over the B sentences.
+template <typename T>
+Var<T> bag_of_words_loss(const Var<T>& logits, const Tensor<int32_t>& targets) {
+  const Shape& sh = logits.shape();
+  DEEPGEN_CHECK(sh.rank() == 2 && targets.rank() == 2 && targets.dim(0) == sh[0], "bag_of_words_loss: logits (B, V) "
+                "and targets (B, L) must have the same B, got ", sh, " and ", targets.shape());
+  const int64_t B = sh[0], V = sh[1], L = targets.dim(1);
+  Tensor<T> p(sh);  // softmax of each row
+  std::vector<int64_t> words(size_t(B), 0);
+  double total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    const T* z = logits.value().data() + b * V;
+    T* pb = p.data() + b * V;
+    const T mx = *std::max_element(z, z + V);
+    double s = 0;
+    for (int64_t k = 0; k < V; ++k) s += std::exp(double(z[k] - mx));
+    const double lse = double(mx) + std::log(s);
+    for (int64_t k = 0; k < V; ++k) pb[k] = T(std::exp(double(z[k]) - lse));
+    for (int64_t t = 0; t < L; ++t) {
+      const int32_t y = targets[b * L + t];
+      if (y == IGNORE_INDEX || y == data::Vocabulary::EOS) continue;
+      DEEPGEN_CHECK(y >= 0 && y < V, "bag_of_words_loss: target ", y, " is outside [0, ", V, ")");
+      total += lse - double(z[y]);
+      ++words[size_t(b)];
+    }
+  }
+  return Var<T>::make(Tensor<T>::scalar(T(total / double(B))), {logits},
+                      [B, V, L, p = std::move(p), words, targets](Node<T>& self) {
+    // d/dz_b = (n_b · softmax(z_b) − counts_b) / B
+    const T g = self.grad[0] / T(B);
+    detail::accumulate_grad(self.parents[0], [&](Tensor<T>& dz) {
+      for (int64_t b = 0; b < B; ++b) {
+        for (int64_t k = 0; k < V; ++k) dz[b * V + k] += g * T(words[size_t(b)]) * p[b * V + k];
+        for (int64_t t = 0; t < L; ++t) {
+          const int32_t y = targets[b * L + t];
+          if (y != IGNORE_INDEX && y != data::Vocabulary::EOS) dz[b * V + y] -= g;
+        }
+      }
+    });
+  }, "bag_of_words_loss");
+}
+
+/// What train_step adds to the reconstruction besides β·KL.
+struct KLControl {
+  double free_bits = 0;  ///< λ, nats per code dimension (11); 0: the plain KL
+  double bow = 0;        ///< weight of the bag-of-words loss (12); needs config.bag_of_words
+};
 
 /// Throws unless the checkpoint `source`, of configuration `saved`, has the
 /// sizes of `wanted` (latent, embedding, hidden, feed_code), so that training
@@ -149,17 +251,21 @@ inline void check_same_sizes(const SentenceVAEConfig& saved, const SentenceVAECo
                              const std::string& source) {
   const SentenceVAEConfig& c = saved;
   DEEPGEN_CHECK(c.latent == wanted.latent && c.embedding == wanted.embedding &&
-                    c.decoder_hidden == wanted.decoder_hidden && c.feed_code == wanted.feed_code,
+                    c.decoder_hidden == wanted.decoder_hidden && c.feed_code == wanted.feed_code &&
+                    c.bag_of_words == wanted.bag_of_words,
                 "--resume: ", source, " has --latent ", c.latent, " (0: --model lm) --embedding ", c.embedding,
-                " --hidden ", c.decoder_hidden, c.feed_code ? " --feed-code" : "", "; pass the same to continue it");
+                " --hidden ", c.decoder_hidden, c.feed_code ? " --feed-code" : "",
+                c.bag_of_words ? " and a bag-of-words layer (--bow > 0)" : " and no bag-of-words layer (--bow 0)",
+                "; pass the same to continue it");
 }
 
 /// The loss of a batch as graph nodes, nats per sentence.
 template <typename T>
 struct SentenceLoss {
-  Var<T> loss;   ///< (10) recon + β·KL
+  Var<T> loss;   ///< (10) recon + β·KL (with free bits: β·(11)) + w_bow·bow
   Var<T> recon;  ///< (8)
   Var<T> kl;     ///< (9); undefined for the language model
+  Var<T> bow;    ///< (12); undefined unless config.bag_of_words and w_bow > 0
 };
 
 /// Totals over a set of sentences (evaluate) or the terms of one batch.
@@ -201,6 +307,7 @@ class SentenceVAE : public nn::Module<T> {
       m_to_code.emplace(config.encoder_hidden, 2 * config.latent, rng);
       m_init.emplace(config.latent, 2 * config.decoder_hidden, rng);
       if (config.feed_code) m_code_to_gates.emplace(config.latent, 4 * config.decoder_hidden, rng, false);
+      if (config.bag_of_words) m_bow.emplace(config.latent, config.vocab_size, rng);
     }
   }
 
@@ -241,28 +348,37 @@ class SentenceVAE : public nn::Module<T> {
     return m_fc(dec.output);
   }
 
-  /// (8)–(10) for a batch. decoder_input: batch.decoder, or a copy with words
-  /// dropped; noise: ε (B, D) ~ N(0, I), ignored by the language model.
+  /// (8)–(12) for a batch. decoder_input: batch.decoder, or a copy with words
+  /// dropped; noise: ε (B, D) ~ N(0, I), ignored by the language model;
+  /// control: free bits and the bag-of-words weight (training only).
   SentenceLoss<T> loss(const data::SentenceBatch& batch, const Tensor<int32_t>& decoder_input,
-                       const Tensor<T>& noise, double beta = 1.0) const {
+                       const Tensor<T>& noise, double beta = 1.0, const KLControl& control = {}) const {
     DEEPGEN_CHECK(beta >= 0 && std::isfinite(beta), "SentenceVAE::loss: beta = ", beta, " must be finite and >= 0");
+    DEEPGEN_CHECK(control.free_bits >= 0 && std::isfinite(control.free_bits) && control.bow >= 0 &&
+                      std::isfinite(control.bow), "SentenceVAE::loss: free bits ", control.free_bits,
+                  " and bag-of-words weight ", control.bow, " must be finite and >= 0");
+    DEEPGEN_CHECK(control.bow == 0 || m_bow, "SentenceVAE::loss: a bag-of-words weight needs a model built with "
+                  "bag_of_words (sentence_vae train --bow W builds one)");
     check_shape(decoder_input.shape(), batch.decoder.shape(), "SentenceVAE::loss: decoder input");
     check_ids(batch.encoder);
     check_ids(decoder_input);
     const int64_t B = batch.size();
     SentenceLoss<T> t;
-    Var<T> codes;
+    Var<T> codes, kl_term;
     if (variational()) {
       check_shape(noise.shape(), Shape{B, latent()}, "SentenceVAE::loss: noise (one N(0, I) row per sentence)");
       const Var<T> enc = encoder_output(batch);
       const Var<T> m = slice_columns(enc, 0, latent()), s = slice_columns(enc, latent(), 2 * latent());
       codes = reparameterize(m, s, noise);
       t.kl = gaussian_kl(m, s);
+      kl_term = control.free_bits > 0 ? free_bits_kl(m, s, control.free_bits) : t.kl;
+      if (control.bow > 0) t.bow = bag_of_words_loss((*m_bow)(codes), batch.targets);
     }
     // The mean over the predicted tokens × tokens per sentence = nats per sentence.
     t.recon = scale(softmax_cross_entropy(decoder_logits(decoder_input, codes), batch.targets),
                     T(double(batch.predicted) / double(B)));
-    t.loss = t.kl.defined() ? add(t.recon, scale(t.kl, T(beta))) : t.recon;
+    t.loss = kl_term.defined() ? add(t.recon, scale(kl_term, T(beta))) : t.recon;
+    if (t.bow.defined()) t.loss = add(t.loss, scale(t.bow, T(control.bow)));
     return t;
   }
 
@@ -271,7 +387,8 @@ class SentenceVAE : public nn::Module<T> {
   /// backward, clipping (0: none), Adam. A non-finite loss or gradient throws
   /// before the weights change.
   SentenceValues train_step(const data::SentenceBatch& batch, optim::Adam<T>& adam, double max_grad_norm,
-                            double beta, double word_dropout, uint64_t seed = 0) const {
+                            double beta, double word_dropout, uint64_t seed = 0,
+                            const KLControl& control = {}) const {
     const auto params = this->named_parameters();
     adam.zero_grad();
     const uint64_t step = uint64_t(adam.steps());
@@ -284,7 +401,7 @@ class SentenceVAE : public nn::Module<T> {
       Philox rng(seed, (uint64_t(1) << 40) + step);
       fill_normal(noise, rng, T(0), T(1));
     }
-    const SentenceLoss<T> t = loss(batch, input, noise, beta);
+    const SentenceLoss<T> t = loss(batch, input, noise, beta, control);
     optim::backward_and_step(t.loss, params, adam, max_grad_norm, "SentenceVAE::train_step");
     return values(t, batch);
   }
@@ -328,6 +445,24 @@ class SentenceVAE : public nn::Module<T> {
     total.recon /= double(total.sentences);
     total.kl /= double(total.sentences);
     return total;
+  }
+
+  /// [m | s] (N, 2D), the posterior of each sentence, in batches of `batch`.
+  Tensor<T> posterior(const std::vector<data::TokenIds>& sentences, int64_t batch = 256) const {
+    DEEPGEN_CHECK(variational(), "SentenceVAE::posterior: a language model (latent = 0) has no code");
+    DEEPGEN_CHECK(!sentences.empty() && batch > 0, "SentenceVAE::posterior: need sentences and batch >= 1");
+    NoGradGuard no_grad;
+    const int64_t N = int64_t(sentences.size()), D2 = 2 * latent();
+    Tensor<T> out(Shape{N, D2});
+    for (int64_t first = 0; first < N; first += batch) {
+      std::vector<int64_t> rows;
+      for (int64_t i = first; i < std::min(N, first + batch); ++i) rows.push_back(i);
+      const data::SentenceBatch b = data::make_batch(sentences, rows);
+      check_ids(b.encoder);
+      const Tensor<T> e = encoder_output(b).value();
+      std::copy_n(e.data(), e.numel(), out.data() + first * D2);
+    }
+    return out;
   }
 
   /// The mean code m of each sentence (B, D).
@@ -385,6 +520,35 @@ class SentenceVAE : public nn::Module<T> {
   /// allow_unk as in generate().
   std::vector<Beam> beam_search(const Tensor<T>& code, int64_t width, int64_t max_length,
                                 bool allow_unk = true) const {
+    return beam_search_with(input_table(), code, width, max_length, allow_unk);
+  }
+
+  /// The best beam_search sentence of every row of `codes` (N, D), the
+  /// decoder's input table computed once for all of them.
+  std::vector<data::TokenIds> beam_search_rows(const Tensor<T>& codes, int64_t width, int64_t max_length,
+                                               bool allow_unk = true) const {
+    DEEPGEN_CHECK(variational() && codes.rank() == 2 && codes.dim(1) == latent(), "beam_search_rows: codes must be "
+                  "(N, ", latent(), ") but have shape ", codes.shape());
+    const MatrixRM<T> table = input_table();
+    std::vector<data::TokenIds> out;
+    Tensor<T> code(Shape{1, latent()});
+    for (int64_t r = 0; r < codes.dim(0); ++r) {
+      std::copy_n(codes.data() + r * latent(), latent(), code.data());
+      out.push_back(beam_search_with(table, code, width, max_length, allow_unk).front().ids);
+    }
+    return out;
+  }
+
+ private:
+  // The decoder's input projection of every word: E·W_ihᵀ + b_ih + b_hh (V, 4H).
+  MatrixRM<T> input_table() const {
+    MatrixRM<T> table = m_embedding.weight().value().matrix() * m_decoder.weight_ih().value().matrix().transpose();
+    table.rowwise() += (m_decoder.bias_ih().value().vec() + m_decoder.bias_hh().value().vec()).transpose();
+    return table;
+  }
+
+  std::vector<Beam> beam_search_with(const MatrixRM<T>& table, const Tensor<T>& code, int64_t width,
+                                     int64_t max_length, bool allow_unk) const {
     DEEPGEN_CHECK(width >= 1, "beam_search: width ", width, " must be >= 1");
     DEEPGEN_CHECK(max_length >= 1, "beam_search: max_length ", max_length, " must be >= 1");
     const int64_t V = vocab_size();
@@ -396,7 +560,7 @@ class SentenceVAE : public nn::Module<T> {
       codes = Tensor<T>(Shape{width, latent()});
       for (int64_t r = 0; r < width; ++r) std::copy_n(code.data(), latent(), codes.data() + r * latent());
     }
-    Stepper st(*this, codes, width);
+    Stepper st(*this, codes, width, &table);
     std::vector<Beam> live{Beam{}}, finished;
     std::vector<int32_t> tokens{data::Vocabulary::BOS};
     std::vector<int64_t> parents;
@@ -453,6 +617,8 @@ class SentenceVAE : public nn::Module<T> {
     return finished;
   }
 
+ public:
+
   void collect_parameters(const std::string& prefix, nn::NamedParameters<T>& out) const override {
     m_embedding.collect_parameters(prefix + "embedding.", out);
     if (m_encoder) {
@@ -461,6 +627,7 @@ class SentenceVAE : public nn::Module<T> {
       m_init->collect_parameters(prefix + "decoder.init.", out);
     }
     if (m_code_to_gates) m_code_to_gates->collect_parameters(prefix + "decoder.code_to_gates.", out);
+    if (m_bow) m_bow->collect_parameters(prefix + "bow.", out);
     m_decoder.collect_parameters(prefix + "decoder.lstm.", out);
     m_fc.collect_parameters(prefix + "decoder.fc.", out);
   }
@@ -472,7 +639,9 @@ class SentenceVAE : public nn::Module<T> {
   // and the (B × H)·(H × V) output projection.
   class Stepper {
    public:
-    Stepper(const SentenceVAE& model, const Tensor<T>& codes, int64_t count) : m(model) {
+    /// shared: the model's input_table(), when the caller has it already.
+    Stepper(const SentenceVAE& model, const Tensor<T>& codes, int64_t count, const MatrixRM<T>* shared = nullptr)
+        : m(model) {
       NoGradGuard no_grad;
       const int64_t H = model.m_config.decoder_hidden, G = 4 * H;
       if (model.variational()) {
@@ -483,9 +652,8 @@ class SentenceVAE : public nn::Module<T> {
         DEEPGEN_CHECK(count >= 1, "SentenceVAE: a language model generates `count` >= 1 sentences, got ", count);
         B = count;
       }
-      const auto& lstm = model.m_decoder;
-      table = model.m_embedding.weight().value().matrix() * lstm.weight_ih().value().matrix().transpose();
-      table.rowwise() += (lstm.bias_ih().value().vec() + lstm.bias_hh().value().vec()).transpose();
+      if (!shared) own_table = model.input_table();
+      table = shared ? shared : &own_table;
       h = MatrixRM<T>::Zero(B, H);
       c = MatrixRM<T>::Zero(B, H);
       code_gates = MatrixRM<T>::Zero(B, G);
@@ -507,7 +675,7 @@ class SentenceVAE : public nn::Module<T> {
     void step(const std::vector<int32_t>& tokens) {
       const int64_t n = int64_t(tokens.size()), H = h.cols();
       act.topRows(n).noalias() = h.topRows(n) * m.m_decoder.weight_hh().value().matrix().transpose();
-      for (int64_t b = 0; b < n; ++b) act.row(b) += table.row(tokens[size_t(b)]) + code_gates.row(b);
+      for (int64_t b = 0; b < n; ++b) act.row(b) += table->row(tokens[size_t(b)]) + code_gates.row(b);
       deepgen::detail::lstm_gates_forward<T>(act.data(), act.cols(), c.data(), c_next.data(), h_next.data(), H, n, H);
       c.topRows(n) = c_next.topRows(n);
       h.topRows(n) = h_next.topRows(n);
@@ -529,7 +697,9 @@ class SentenceVAE : public nn::Module<T> {
    private:
     const SentenceVAE& m;
     int64_t B = 0;
-    MatrixRM<T> table, h, c, code_gates, act, c_next, h_next, out;
+    MatrixRM<T> own_table;
+    const MatrixRM<T>* table = nullptr;
+    MatrixRM<T> h, c, code_gates, act, c_next, h_next, out;
   };
 
   void check_ids(const Tensor<int32_t>& ids) const {
@@ -554,6 +724,7 @@ class SentenceVAE : public nn::Module<T> {
   std::optional<nn::Linear<T>> m_to_code;
   std::optional<nn::Linear<T>> m_init;
   std::optional<nn::Linear<T>> m_code_to_gates;
+  std::optional<nn::Linear<T>> m_bow;
   nn::LSTM<T> m_decoder;
   nn::Linear<T> m_fc;
 };
