@@ -10,9 +10,11 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,14 +34,13 @@ inline constexpr int64_t STEPS_PER_LOG_LINE = 100;   ///< steps averaged in one 
 struct SentenceTraining {
   int64_t batch = 32;                ///< sentences per step
   double clip = 5.0;                 ///< gradient-norm clip (0: none)
-  // The defaults are the setting chosen on the validation split (docs/sentence_vae.md): one epoch of
-  // autoencoder (857 steps of 32 of the 27,421 training sentences), then β rising linearly over another
-  // epoch, free bits of 1 nat per dimension, the bag-of-words loss, no word dropout.
-  std::string anneal = "linear";     ///< KL weight schedule (kl_weight)
-  int64_t anneal_steps = 857;        ///< steps over which the KL weight rises
-  int64_t ae_steps = 857;            ///< first steps with β = 0 (autoencoder pretraining); the schedule follows
-  KLControl control{1.0, 1.0};       ///< free bits per code dimension, bag-of-words weight
-  double word_dropout = 0.0;         ///< fraction of decoder input words replaced by `<unk>`
+  // Bowman et al.'s tricks only, as SentenceVAEConfig's defaults build no bag-of-words layer;
+  // sentence_vae train's defaults (examples/sentence_vae.cpp, chosen on the validation split) differ.
+  std::string anneal = "logistic";   ///< KL weight schedule (kl_weight)
+  int64_t anneal_steps = 4000;       ///< steps over which the KL weight rises
+  int64_t ae_steps = 0;              ///< first steps with β = 0 (autoencoder pretraining); the schedule follows
+  KLControl control;                 ///< free bits per code dimension, bag-of-words weight
+  double word_dropout = 0.3;         ///< fraction of decoder input words replaced by `<unk>`
   uint64_t seed = 1;                 ///< the draws of ε and of word dropout
   std::string out;                   ///< the output folder (steps.csv)
   bool resume = false;               ///< continue steps.csv rather than start it
@@ -122,11 +123,25 @@ class SentenceTask : public train::ModuleTask<T> {
     for (const char* key : keys)
       DEEPGEN_CHECK(meta.count(key), "--resume: ", path, " has no '", key, "' in its metadata; it was not written "
                     "by this version of sentence_vae train: train into another --out");
-    for (size_t i = 0; i < 3; ++i) m_window[i] = std::stod(meta.at(keys[i]));
-    m_window_steps = std::stoll(meta.at("window_steps"));
-    m_minutes_before = std::stod(meta.at("minutes"));
+    // Whole text, finite, counts >= 0: a hand-edited or damaged value is an error naming the key, not
+    // std::invalid_argument.
+    auto finite = [](const std::string& t) {
+      size_t used = 0;
+      const double v = std::stod(t, &used);
+      if (used != t.size() || !std::isfinite(v)) throw std::invalid_argument(t);
+      return v;
+    };
+    auto count = [](const std::string& t) {
+      size_t used = 0;
+      const long long v = std::stoll(t, &used);
+      if (used != t.size() || v < 0) throw std::invalid_argument(t);
+      return int64_t(v);
+    };
+    for (size_t i = 0; i < 3; ++i) m_window[i] = train::detail::parse(meta, keys[i], path, finite);
+    m_window_steps = train::detail::parse(meta, "window_steps", path, count);
+    m_minutes_before = train::detail::parse(meta, "minutes", path, finite);
     // A run killed after its last checkpoint logged steps that will now be taken again.
-    train::CsvLog::drop_rows_after(m_steps_path, "step", std::stoll(meta.at("step")));
+    train::CsvLog::drop_rows_after(m_steps_path, "step", train::detail::parse(meta, "step", path, count));
   }
 
  private:
