@@ -33,9 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  // drop_rows_after rewrites a real file (atomically, by rename).
+  // drop_rows_after rewrites a real file (atomically: fsync, rename), so
+  // the file lives in memory (/dev/shm) where there is one.
   static const std::string path =
-      (std::filesystem::temp_directory_path() / ("deepgen_fuzz_log_" + std::to_string(::getpid()) + ".csv")).string();
+      ((std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                  : std::filesystem::temp_directory_path()) /
+       ("deepgen_fuzz_log_" + std::to_string(::getpid()) + ".csv"))
+          .string();
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(text.data(), std::streamsize(text.size()));

@@ -42,10 +42,12 @@ namespace io {
 
 /// The largest image file load_image reads: 64 MiB (a sprite is a few KB).
 constexpr uint64_t MAX_IMAGE_FILE_BYTES = uint64_t(64) << 20;
-/// The most pixels a decoded image may have (4096 x 4096), checked from the
-/// header before decoding: a small compressed file can claim a huge image,
-/// and stb would allocate its whole RGBA buffer first.
-constexpr int64_t MAX_IMAGE_PIXELS = int64_t(4096) * 4096;
+/// The most pixels a decoded image may have (2048 x 2048, 40 times a
+/// 475 x 475 Pokémon artwork), checked from the header before decoding: a
+/// small compressed file can claim a huge image, and stb would allocate its
+/// whole RGBA buffer first. (4096 x 4096 let a 1 KB GIF take seconds to
+/// decode: a fuzzer timeout.)
+constexpr int64_t MAX_IMAGE_PIXELS = int64_t(2048) * 2048;
 
 namespace detail {
 
@@ -111,7 +113,7 @@ inline RgbImage decode_image(const std::vector<uint8_t>& bytes, const std::strin
                                      stbi_failure_reason(),
                                      " (the file is truncated or corrupt; re-download or re-export it)"));
   DEEPGEN_CHECK(w > 0 && h > 0 && int64_t(w) * h <= MAX_IMAGE_PIXELS, "load_image: '", name, "' claims ", w, "x",
-                h, " pixels; deepgen reads images of at most ", MAX_IMAGE_PIXELS, " pixels (4096x4096): "
+                h, " pixels; deepgen reads images of at most ", MAX_IMAGE_PIXELS, " pixels (2048x2048): "
                 "scale it down, or the file is corrupt");
   const int info_w = w, info_h = h;
   uint8_t* rgba = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels, 4);
