@@ -15,7 +15,6 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 export OMP_NUM_THREADS=1   # bitwise repeatability holds for a fixed thread count
 source "$(dirname "$0")/lib.sh"
 
-png_size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
 
 D=$WORK/data
 make_data "$D" 300 5   # enough rows for a TEST and a VALIDATION of more than 3 images (the k-NN radii)
@@ -137,15 +136,9 @@ if [ ! -e "$WORK/nan/model.safetensors" ]; then pass "a diverged run saves nothi
 
 # ---- kill mid-run, resume, compare with an uninterrupted run -------------------------------------------
 make_data "$WORK/big" 400 8
-epochs_in() { cat "$1" 2>/dev/null | grep -c '^epoch='; }
 LONG=(--data "$WORK/big" --generator 64,64 --discriminator 64 --batch 8 --passes 3 --seed 5 --epochs 5)
 "$BIN" train "${LONG[@]}" --out "$WORK/straight" >"$WORK/straight.out" 2>/dev/null
-"$BIN" train "${LONG[@]}" --out "$WORK/killed" >"$WORK/killed.out" 2>/dev/null &
-pid=$!
-while [ "$(epochs_in "$WORK/killed.out")" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
-done_before=$(grep -c '^epoch=' "$WORK/killed.out")
+done_before=$(kill_after_first_epoch "$WORK/killed.out" "$BIN" train "${LONG[@]}" --out "$WORK/killed")
 "$BIN" train "${LONG[@]}" --out "$WORK/killed" --resume >"$WORK/resumed.out" 2>/dev/null
 strip() { sed -E 's/ minutes=[0-9.]+//' "$1"; }
 # same_tensors A B: the two safetensors files hold the same tensor bytes (their metadata differ: minutes).
@@ -154,8 +147,7 @@ def body(p):
     raw = open(p, "rb").read(); n = struct.unpack("<Q", raw[:8])[0]; return raw[8 + n:]
 sys.exit(body(sys.argv[1]) != body(sys.argv[2]))' "$1" "$2"; }
 if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 5 ] && [ -s "$WORK/resumed.out" ] &&
-   diff <(strip "$WORK/straight.out" | tail -n +$((done_before + 1)) | grep '^epoch=') \
-        <(strip "$WORK/resumed.out" | grep '^epoch=') >/dev/null &&
+   epochs_after_match "$WORK/straight.out" "$WORK/resumed.out" "$done_before" &&
    same_tensors "$WORK/straight/model.safetensors" "$WORK/killed/model.safetensors"; then
   pass "killed after $done_before epoch(s) and resumed: the next epochs and the final weights match"
 else

@@ -12,6 +12,16 @@
 #   refuse_table FILE CMD... <<< "OPTION V1 V2 …" lines
 #                             refuse_values for every line of a table on stdin
 #   make_data DIR ROWS SIDE   a K=6 palette dataset of ROWS noisy striped images
+#   png_size FILE             "WIDTHxHEIGHT" from a PNG's IHDR chunk
+#   epochs_in FILE            the 'epoch=' lines in FILE so far (0 before it exists)
+#   kill_after_first_epoch LOG CMD...
+#                             run CMD (a training run) in the background, stdout to
+#                             LOG, kill -9 it as soon as LOG shows an epoch, and print
+#                             how many epochs it had reported by then
+#   epochs_after_match STRAIGHT RESUMED N
+#                             RESUMED's 'epoch=' lines equal STRAIGHT's after its
+#                             first N (the minutes aside): a resumed run repeats an
+#                             uninterrupted one
 #   cuda_mode CMD...          run CMD (a command given --device cuda) and print
 #                             "works", "refused" (no GPU, or a build without
 #                             CUDA: the '--device cuda:' error), or "broken: …"
@@ -92,4 +102,24 @@ cuda_mode() {
 finish() {
   echo "$failures failure(s)"
   [ "$failures" -eq 0 ]
+}
+
+png_size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
+
+epochs_in() { cat "$1" 2>/dev/null | grep -c '^epoch='; }
+
+kill_after_first_epoch() {
+  local log=$1 pid
+  shift
+  "$@" >"$log" 2>/dev/null &
+  pid=$!
+  while [ "$(epochs_in "$log")" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  epochs_in "$log"
+}
+
+epochs_after_match() {
+  diff <(grep '^epoch=' "$1" | tail -n +$(($3 + 1)) | sed -E 's/ minutes=[0-9.]+//') \
+       <(grep '^epoch=' "$2" | sed -E 's/ minutes=[0-9.]+//') >/dev/null
 }

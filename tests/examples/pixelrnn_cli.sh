@@ -205,22 +205,14 @@ fi
 # ---- kill mid-epoch, resume, compare with an uninterrupted run ---------------------------------
 # Epochs of about a second, so the kill lands inside a run of four.
 make_data "$WORK/big" 800 12
-# Epoch lines in FILE so far: 0 (not empty) before the background run has created it.
-epochs_in() { cat "$1" 2>/dev/null | grep -c '^epoch='; }
 LONG=(--data "$WORK/big" --hidden 128 --batch 16 --seed 5 --epochs 4)
 "$BIN" train "${LONG[@]}" --out "$WORK/straight" >"$WORK/straight.out" 2>/dev/null
-"$BIN" train "${LONG[@]}" --out "$WORK/killed" >"$WORK/killed.out" 2>/dev/null &
-pid=$!
-while [ "$(epochs_in "$WORK/killed.out")" -lt 1 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
-done_before=$(grep -c '^epoch=' "$WORK/killed.out")
+done_before=$(kill_after_first_epoch "$WORK/killed.out" "$BIN" train "${LONG[@]}" --out "$WORK/killed")
 "$BIN" train "${LONG[@]}" --out "$WORK/killed" --resume >"$WORK/resumed.out" 2>/dev/null
 # Every epoch line after the kill must equal the uninterrupted run's (minutes aside).
 strip() { sed -E 's/ minutes=[0-9.]+//' "$1"; }
 if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 4 ] && [ -s "$WORK/resumed.out" ] &&
-   diff <(strip "$WORK/straight.out" | tail -n +$((done_before + 1)) | grep '^epoch=') \
-        <(strip "$WORK/resumed.out" | grep '^epoch=') >/dev/null; then
+   epochs_after_match "$WORK/straight.out" "$WORK/resumed.out" "$done_before"; then
   pass "killed after $done_before epoch(s) and resumed: next epochs match the uninterrupted run"
 else
   fail "resume after kill (killed after $done_before epochs):"; diff <(strip "$WORK/straight.out") <(strip "$WORK/resumed.out")
@@ -239,8 +231,7 @@ if [ $rc -eq 130 ] && grep -q "interrupted by SIGINT" "$WORK/sigint.err" && grep
   pass "SIGINT: exit 130 with a message"; else fail "SIGINT: exit $rc, stderr: $(cat "$WORK/sigint.err")"; fi
 "$BIN" train "${LONG[@]}" --out "$WORK/sigint" --resume >"$WORK/sigint2.out" 2>/dev/null
 if [ "$lines_before" -ge 1 ] && [ "$lines_before" -lt 4 ] &&
-   diff <(strip "$WORK/straight.out" | grep '^epoch=' | tail -n +$((lines_before + 1))) \
-        <(strip "$WORK/sigint2.out" | grep '^epoch=') >/dev/null; then
+   epochs_after_match "$WORK/straight.out" "$WORK/sigint2.out" "$lines_before"; then
   pass "SIGINT after $lines_before epoch(s), resumed: next epochs match the uninterrupted run"
 else
   fail "resume after SIGINT:"; diff <(strip "$WORK/straight.out") <(strip "$WORK/sigint2.out")

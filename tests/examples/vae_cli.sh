@@ -13,8 +13,6 @@ export OMP_NUM_THREADS=2   # bitwise repeatability holds for a fixed thread coun
 source "$(dirname "$0")/lib.sh"
 
 
-# png_size FILE: "WIDTHxHEIGHT" from the IHDR chunk.
-png_size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
 
 
 D=$WORK/data
