@@ -269,7 +269,10 @@ inline io::SafetensorsEntry parse_entry(const std::string& path, const std::stri
 inline void check_layout(const io::SafetensorsHeader& h, const std::string& path) {
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, const std::string*>> ranges;
   for (const auto& [name, e] : h.tensors) ranges.push_back({{e.begin, e.end}, &name});
-  std::sort(ranges.begin(), ranges.end());
+  // Equal ranges in name order, not pointer order, so the message is the same on every run.
+  std::sort(ranges.begin(), ranges.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first < y.first : *x.second < *y.second;
+  });
   uint64_t expected = 0;
   const std::string* previous = nullptr;
   for (const auto& [range, name] : ranges) {
