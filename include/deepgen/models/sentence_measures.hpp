@@ -156,8 +156,10 @@ int64_t active_units(const Tensor<T>& post, double threshold = 0.01) {
 
 /// What the code of a VAE carries, measured on a set of sentences.
 struct CodeReport {
-  TokenMatches greedy, beam;           ///< token accuracy of reconstructions from the posterior mean
-  double bleu_greedy = 0, bleu_beam = 0;  ///< their corpus BLEU-4
+  TokenMatches greedy;                 ///< token accuracy of greedy reconstructions from the posterior mean
+  TokenMatches beam;                   ///< token accuracy of beam-search reconstructions from the posterior mean
+  double bleu_greedy = 0;              ///< corpus BLEU-4 of the greedy reconstructions
+  double bleu_beam = 0;                ///< corpus BLEU-4 of the beam-search reconstructions
   double mi = 0;                       ///< mutual_information, nats
   int64_t active = 0;                  ///< active_units
 };
