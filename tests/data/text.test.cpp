@@ -186,7 +186,8 @@ TEST_CASE("wordnet_examples and wordnet_sentences: quoted glosses, length filter
                                      "  1 license line \"Not An Example At All Here\"\n"
                                      "00000001 03 n 01 thing 0 000 | a thing; \"The cat sat on the mat\"; \"too short\"\n"
                                      "00000002 03 n 01 other 0 000 | another; \"the cat sat on the mat\"; \"A dog, a bone, and a ball\"\n");
-  const std::string verb = dir.write("data.verb", "00000003 38 v 01 run 0 000 | to run; \"we ran all the way to the old house\"\n");
+  const std::string verb = dir.write("data.verb", "00000003 38 v 01 run 0 000 | to run; \"we ran all the way to the old house\"; "
+                                                  "\"; % % % % %\"\n");  // punctuation only: skipped
   const auto sentences = wordnet_sentences({noun, verb});
   REQUIRE(sentences.size() == 3);  // the two cat sentences are one after lower-casing
   CHECK(join(sentences[0]) == "a dog , a bone , and a ball");

@@ -6,20 +6,9 @@
 #include <deepgen/io/figures.hpp>    // ... and draws them in a grid
 #include <deepgen/io/png.hpp>
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#endif
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+// stb_image's decoder, compiled by io/image.hpp, reads the files back: an
+// implementation independent of the stb_image_write encoder under test.
+#include <deepgen/io/image.hpp>
 
 #include <filesystem>
 #include <string>
@@ -49,7 +38,9 @@ struct Decoded {
 Decoded read_png(const std::string& path) {
   Decoded d;
   int channels = 0;
-  unsigned char* p = stbi_load(path.c_str(), &d.width, &d.height, &channels, 3);
+  const std::string bytes = deepgen::io::read_file_limited(path, deepgen::io::MAX_IMAGE_FILE_BYTES, "a PNG file");
+  unsigned char* p = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()),
+                                           &d.width, &d.height, &channels, 3);
   REQUIRE(p != nullptr);
   d.rgb.assign(p, p + size_t(d.width) * size_t(d.height) * 3);
   stbi_image_free(p);

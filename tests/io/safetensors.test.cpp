@@ -32,9 +32,9 @@ namespace io = deepgen::io;
 namespace {
 
 // A fresh directory under the system temp dir, removed (with its contents) at scope exit.
-struct TempDir {
+struct ScratchDir {
   fs::path dir;
-  TempDir() {
+  ScratchDir() {
     static int serial = 0;
     std::random_device rd;
     dir = fs::temp_directory_path() /
@@ -42,7 +42,7 @@ struct TempDir {
            "_" + std::to_string(rd()));
     fs::create_directories(dir);
   }
-  ~TempDir() {
+  ~ScratchDir() {
     std::error_code ec;
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
     fs::remove_all(dir, ec);
@@ -148,7 +148,7 @@ std::string one_entry_file(const std::string& entry, size_t data_bytes) {
 
 TEMPLATE_TEST_CASE("safetensors: round trip of ranks 0..4 and empty tensors is bit-identical",
                    "[io][safetensors]", float, double) {
-  TempDir tmp;
+  ScratchDir tmp;
   std::mt19937 rng(Catch::rngSeed());
   const std::vector<std::pair<std::string, Shape>> shapes = {
       {"scalar", Shape{}},           {"vec7", Shape{7}},           {"mat", Shape{3, 5}},
@@ -201,7 +201,7 @@ TEMPLATE_TEST_CASE("safetensors: round trip of ranks 0..4 and empty tensors is b
 }
 
 TEST_CASE("safetensors: reads a file built by hand", "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   // Keys out of offset order, an F64 tensor, a scalar, an empty tensor, extra
   // whitespace, metadata, and trailing spaces as padding.
   std::string header = R"({ "w": {"dtype": "F64", "shape": [2], "data_offsets": [8, 24]},)"
@@ -240,7 +240,7 @@ TEST_CASE("safetensors: reads a file built by hand", "[io][safetensors]") {
 }
 
 TEST_CASE("safetensors: writer layout matches the format", "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   const Tensor<float> b(Shape{2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
   const Tensor<float> a(Shape{3}, std::vector<float>{-1.0f, 0.25f, 1e-30f});
   const Tensor<float> s = Tensor<float>::scalar(42.0f);
@@ -301,7 +301,7 @@ TEST_CASE("safetensors: writer layout matches the format", "[io][safetensors]") 
 }
 
 TEST_CASE("safetensors: F32 loads as double and F64 loads as float", "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   std::mt19937 rng(Catch::rngSeed());
   const Tensor<float> f = random_tensor<float>(Shape{4, 7}, rng);
   const Tensor<double> d = random_tensor<double>(Shape{3, 65}, rng);
@@ -326,7 +326,7 @@ TEST_CASE("safetensors: F32 loads as double and F64 loads as float", "[io][safet
 
 TEST_CASE("safetensors: corrupt files throw errors naming the file and the problem",
           "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   const std::string path = tmp / "bad.safetensors";
   std::string header;
   const std::string good = valid_file(&header);
@@ -524,7 +524,7 @@ TEST_CASE("safetensors: corrupt files throw errors naming the file and the probl
 }
 
 TEST_CASE("safetensors: require() checks names and shapes", "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   const std::string path = tmp / "ok.safetensors";
   write_bytes(path, valid_file());
   const auto t = io::load_safetensors<float>(path);
@@ -543,7 +543,7 @@ TEST_CASE("safetensors: require() checks names and shapes", "[io][safetensors]")
 
 TEST_CASE("safetensors: bad arguments to save throw before any file is touched",
           "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   const std::string path = tmp / "ckpt.safetensors";
   write_bytes(path, valid_file());
   const std::string before = read_bytes(path);
@@ -564,7 +564,7 @@ TEST_CASE("safetensors: bad arguments to save throw before any file is touched",
 
 TEST_CASE("safetensors: writes are atomic and never damage the previous file",
           "[io][safetensors]") {
-  TempDir tmp;
+  ScratchDir tmp;
   const std::string path = tmp / "ckpt.safetensors";
   const Tensor<float> small(Shape{3}, std::vector<float>{1, 2, 3});
   io::save_safetensors<float>(path, {{"w", &small}});

@@ -29,7 +29,7 @@ GANConfig little(GANOutput out) {
   return c;
 }
 
-Palette little_palette() {
+Palette gan_palette() {
   Palette p;
   p.rgb = {{255, 255, 255}, {200, 30, 30}, {30, 30, 200}, {0, 0, 0}};
   return p;
@@ -75,7 +75,7 @@ TEST_CASE("GAN: gradients of the generator's and the discriminator's losses in d
     Philox rng(6);
     const Tensor<double> z = gan.draw_noise(3, rng);
     const Tensor<double> g = gumbel_noise<double>(Shape{3, 9, 4}, rng);
-    const Tensor<double> real = gan.real_input(little_images(3, 1), little_palette());
+    const Tensor<double> real = gan.real_input(little_images(3, 1), gan_palette());
     auto fake = [&] {
       const Var<double> out = gan.generator(Var<double>(z));
       return o == GANOutput::rgb ? out : gumbel_softmax(out, g, 0.7);
@@ -107,7 +107,7 @@ TEST_CASE("GAN::train_step: D learns to separate, the EMA follows, the seed repe
       s.instance_noise = 0.05;
       const Tensor<int32_t> images = little_images(16, 2);
       models::GANStepValues v;
-      for (int i = 0; i < steps; ++i) v = gan->train_step(images, little_palette(), ag, ad, s, 9);
+      for (int i = 0; i < steps; ++i) v = gan->train_step(images, gan_palette(), ag, ad, s, 9);
       if (last) *last = v;
       return gan;
     };
@@ -130,10 +130,10 @@ TEST_CASE("GAN::train_step: D learns to separate, the EMA follows, the seed repe
     for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].second.value().vec() == b[i].second.value().vec());
     // generate(): palette indices of the right shape.
     Philox rng(3);
-    const Tensor<int32_t> images = gan->generate(gan->draw_noise(5, rng), little_palette());
+    const Tensor<int32_t> images = gan->generate(gan->draw_noise(5, rng), gan_palette());
     REQUIRE(images.shape() == Shape{5, 9});
     for (int32_t v : images) CHECK((v >= 0 && v < 4));
-    CHECK_THROWS_WITH(gan->generate(Tensor<float>(Shape{2, 4}), little_palette()), Catch::Contains("noise must be"));
+    CHECK_THROWS_WITH(gan->generate(Tensor<float>(Shape{2, 4}), gan_palette()), Catch::Contains("noise must be"));
   }
 }
 
@@ -142,15 +142,15 @@ TEST_CASE("GAN::real_input: rgb is each pixel's palette colour in [-1, 1], gumbe
   Philox init(2);
   models::GAN<float> gan(c, init);
   const Tensor<int32_t> image = little_images(1, 4);
-  const Tensor<float> x = gan.real_input(image, little_palette());
+  const Tensor<float> x = gan.real_input(image, gan_palette());
   REQUIRE(x.shape() == Shape{1, 27});
   for (int64_t p = 0; p < 9; ++p)
     for (int ch = 0; ch < 3; ++ch)
-      CHECK(x[3 * p + ch] == Approx(little_palette()[image[p]][size_t(ch)] / 127.5 - 1.0));
+      CHECK(x[3 * p + ch] == Approx(gan_palette()[image[p]][size_t(ch)] / 127.5 - 1.0));
   CHECK_THROWS_WITH(gan.real_input(little_images(1, 4), Palette{}), Catch::Contains("built for 4 colours"));
   Philox init2(2);
   models::GAN<float> g2(little(GANOutput::gumbel), init2);
-  const Tensor<float> h = g2.real_input(image, little_palette());
+  const Tensor<float> h = g2.real_input(image, gan_palette());
   REQUIRE(h.shape() == Shape{1, 9, 4});
   for (int64_t p = 0; p < 9; ++p)
     for (int32_t k = 0; k < 4; ++k) CHECK(h[p * 4 + k] == (k == image[p] ? 1.0f : 0.0f));

@@ -88,7 +88,7 @@ TEST_CASE("SentenceVAE: gradients with free bits and the bag-of-words loss match
   const Tensor<double> post = m.posterior(s);
   std::vector<double> kl(3, 0.0);
   for (int64_t i = 0; i < b.size(); ++i)
-    for (int64_t d = 0; d < 3; ++d) kl[size_t(d)] += detail::kl_term(post.at(i, d), post.at(i, 3 + d)) / 4.0;
+    for (int64_t d = 0; d < 3; ++d) kl[size_t(d)] += deepgen::detail::kl_term(post.at(i, d), post.at(i, 3 + d)) / 4.0;
   std::sort(kl.begin(), kl.end());
   REQUIRE(kl[1] - kl[0] > 1e-3);
   const double lambda = 0.5 * (kl[0] + kl[1]);

@@ -52,7 +52,8 @@ inline bool synset_line(std::string_view line) {
 }
 }  // namespace detail
 
-/// Every distinct tokenised example of 5-20 tokens in the given data files,
+/// Every distinct tokenised example of 5-20 tokens, at least one of them a
+/// word (not punctuation only), in the given data files,
 /// sorted, so the corpus does not depend on file order. Each file is read
 /// whole (at most io::MAX_TEXT_FILE_BYTES) and must be a WordNet data file:
 /// license lines starting with two spaces, then synset lines; anything else
@@ -76,7 +77,9 @@ inline std::vector<Sentence> wordnet_sentences(const std::vector<std::string>& f
       ++synsets;
       for (const std::string& example : wordnet_examples(std::string(line))) {
         const Sentence s = tokenize(example);
-        if (int64_t(s.size()) >= options.min_words && int64_t(s.size()) <= options.max_words) seen.insert(join(s));
+        // Only punctuation ("; % % % % %", found by fuzzing) is no sentence to learn.
+        if (int64_t(s.size()) >= options.min_words && int64_t(s.size()) <= options.max_words && detail::has_word(s))
+          seen.insert(join(s));
       }
     });
     DEEPGEN_CHECK(synsets > 0, path, ": holds no synset line; expected ", expected);
