@@ -131,7 +131,7 @@ class GANTask : public train::Task {
       std::map<std::string, Tensor<float>> state;
       for (const auto& [k, v] : m_g.state()) state["g." + k] = v;
       for (const auto& [k, v] : m_d.state()) state["d." + k] = v;
-      io::save_safetensors<float>(io::optimizer_path(path), state, m);  // first: the model file is the commit
+      io::save_optimizer_state<float>(path, state, m);  // first: the model file is the commit
     }
     io::save_safetensors<float>(path, params, m);
   }
@@ -149,15 +149,8 @@ class GANTask : public train::Task {
                   models::join_widths(saved.discriminator_hidden), " --colour-dim ", saved.colour_dim,
                   "; pass the same to continue it, or train into another --out");
     m_gan.load_parameters(tensors, path);
-    const std::string opath = io::optimizer_path(path);
-    train::Metadata ometa;
-    const auto state = io::load_safetensors<float>(opath, &ometa);
-    auto id = [](const train::Metadata& m) {
-      auto it = m.find("checkpoint");
-      return it == m.end() ? std::string("(none)") : it->second;
-    };
-    DEEPGEN_CHECK(id(ometa) == id(meta), "checkpoint mismatch: ", opath, " is from step ", id(ometa), " but ", path,
-                  " is from step ", id(meta), " (a run was interrupted while saving); delete both to restart");
+    std::string opath;
+    const auto state = io::load_optimizer_state<float>(path, meta, &opath);
     std::map<std::string, Tensor<float>> g, d;
     for (const auto& [k, v] : state) {
       if (k.rfind("g.", 0) == 0) g[k.substr(2)] = v;

@@ -139,19 +139,21 @@ make_data "$WORK/big" 400 8
 LONG=(--data "$WORK/big" --generator 64,64 --discriminator 64 --batch 8 --passes 3 --seed 5 --epochs 5)
 "$BIN" train "${LONG[@]}" --out "$WORK/straight" >"$WORK/straight.out" 2>/dev/null
 done_before=$(kill_after_first_epoch "$WORK/killed.out" "$BIN" train "${LONG[@]}" --out "$WORK/killed")
-"$BIN" train "${LONG[@]}" --out "$WORK/killed" --resume >"$WORK/resumed.out" 2>/dev/null
+"$BIN" train "${LONG[@]}" --out "$WORK/killed" --resume >"$WORK/resumed.out" 2>"$WORK/resumed.err"
+saved=$(resumed_epochs "$WORK/resumed.err")
 strip() { sed -E 's/ minutes=[0-9.]+//' "$1"; }
 # same_tensors A B: the two safetensors files hold the same tensor bytes (their metadata differ: minutes).
 same_tensors() { python3 -c 'import struct,sys
 def body(p):
     raw = open(p, "rb").read(); n = struct.unpack("<Q", raw[:8])[0]; return raw[8 + n:]
 sys.exit(body(sys.argv[1]) != body(sys.argv[2]))' "$1" "$2"; }
-if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 5 ] && [ -s "$WORK/resumed.out" ] &&
-   epochs_after_match "$WORK/straight.out" "$WORK/resumed.out" "$done_before" &&
+if [ "$done_before" -ge 1 ] && [ -n "$saved" ] && [ "$saved" -ge "$done_before" ] &&
+   [ "$saved" -le $((done_before + 1)) ] && [ "$saved" -lt 5 ] && [ -s "$WORK/resumed.out" ] &&
+   epochs_after_match "$WORK/straight.out" "$WORK/resumed.out" "$saved" &&
    same_tensors "$WORK/straight/model.safetensors" "$WORK/killed/model.safetensors"; then
-  pass "killed after $done_before epoch(s) and resumed: the next epochs and the final weights match"
+  pass "killed after $done_before epoch(s) ($saved saved) and resumed: the next epochs and the final weights match"
 else
-  fail "resume after kill (killed after $done_before epochs):"; diff <(strip "$WORK/straight.out") <(strip "$WORK/resumed.out")
+  fail "resume after kill (killed after $done_before epochs, $saved saved): $(tail -3 "$WORK/resumed.err")"; diff <(strip "$WORK/straight.out") <(strip "$WORK/resumed.out")
 fi
 
 finish

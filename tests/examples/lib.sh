@@ -18,6 +18,10 @@
 #                             run CMD (a training run) in the background, stdout to
 #                             LOG, kill -9 it as soon as LOG shows an epoch, and print
 #                             how many epochs it had reported by then
+#   resumed_epochs ERR        the whole epochs a resumed run's checkpoint held, from
+#                             its "resuming … at epoch N, batch 1" line in ERR (its
+#                             stderr): one more than the killed run printed when
+#                             the kill fell between a save and its epoch line
 #   epochs_after_match STRAIGHT RESUMED N
 #                             RESUMED's 'epoch=' lines equal STRAIGHT's after its
 #                             first N (the minutes aside): a resumed run repeats an
@@ -118,6 +122,8 @@ kill_after_first_epoch() {
   wait $pid 2>/dev/null
   epochs_in "$log"
 }
+
+resumed_epochs() { sed -n 's/^resuming .* at epoch \([0-9]*\), batch 1$/\1/p' "$1" | awk '{print $1 - 1}'; }
 
 epochs_after_match() {
   diff <(grep '^epoch=' "$1" | tail -n +$(($3 + 1)) | sed -E 's/ minutes=[0-9.]+//') \

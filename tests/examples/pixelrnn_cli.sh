@@ -208,14 +208,16 @@ make_data "$WORK/big" 800 12
 LONG=(--data "$WORK/big" --hidden 128 --batch 16 --seed 5 --epochs 4)
 "$BIN" train "${LONG[@]}" --out "$WORK/straight" >"$WORK/straight.out" 2>/dev/null
 done_before=$(kill_after_first_epoch "$WORK/killed.out" "$BIN" train "${LONG[@]}" --out "$WORK/killed")
-"$BIN" train "${LONG[@]}" --out "$WORK/killed" --resume >"$WORK/resumed.out" 2>/dev/null
+"$BIN" train "${LONG[@]}" --out "$WORK/killed" --resume >"$WORK/resumed.out" 2>"$WORK/resumed.err"
+saved=$(resumed_epochs "$WORK/resumed.err")
 # Every epoch line after the kill must equal the uninterrupted run's (minutes aside).
 strip() { sed -E 's/ minutes=[0-9.]+//' "$1"; }
-if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 4 ] && [ -s "$WORK/resumed.out" ] &&
-   epochs_after_match "$WORK/straight.out" "$WORK/resumed.out" "$done_before"; then
-  pass "killed after $done_before epoch(s) and resumed: next epochs match the uninterrupted run"
+if [ "$done_before" -ge 1 ] && [ -n "$saved" ] && [ "$saved" -ge "$done_before" ] &&
+   [ "$saved" -le $((done_before + 1)) ] && [ "$saved" -lt 4 ] && [ -s "$WORK/resumed.out" ] &&
+   epochs_after_match "$WORK/straight.out" "$WORK/resumed.out" "$saved"; then
+  pass "killed after $done_before epoch(s) ($saved saved) and resumed: next epochs match the uninterrupted run"
 else
-  fail "resume after kill (killed after $done_before epochs):"; diff <(strip "$WORK/straight.out") <(strip "$WORK/resumed.out")
+  fail "resume after kill (killed after $done_before epochs, $saved saved): $(tail -3 "$WORK/resumed.err")"; diff <(strip "$WORK/straight.out") <(strip "$WORK/resumed.out")
 fi
 
 # ---- Ctrl-C mid-epoch: the step finishes, the checkpoint is saved, exit 130; resume matches ----------
