@@ -5,8 +5,12 @@
 #   scripts/fuzz.sh [TARGET...]          all targets when none is named
 #
 # Environment:
-#   FUZZ_SECONDS  time per target (default 60), or
-#   FUZZ_RUNS     executions per target (overrides FUZZ_SECONDS when set)
+#   FUZZ_SECONDS  time per target (default 60)
+#   FUZZ_RUNS     executions per target; with FUZZ_SECONDS also set, a target
+#                 stops at whichever comes first (FUZZ_RUNS=1000000
+#                 FUZZ_SECONDS=1800: 10^6 executions or 30 minutes)
+#   FUZZ_JOBS     targets run side by side (default 1); each libFuzzer run
+#                 is one process on one core
 #   FUZZ_WORK     work folder (default build-fuzz-libfuzzer): binaries, the
 #                 growing corpus (seeded from tests/fuzz/corpus/<target>),
 #                 logs, and crashes/<target>/ with every input that failed
@@ -26,8 +30,9 @@ TARGETS=(safetensors safetensors_model pixel_color colormap vocabulary corpus im
 if [ $# -gt 0 ]; then TARGETS=("$@"); fi
 CLANGXX=${CLANGXX:-clang++-16}
 WORK=${FUZZ_WORK:-$ROOT/build-fuzz-libfuzzer}
-SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
 RUNS=${FUZZ_RUNS:-}
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-}
+if [ -z "$RUNS" ] && [ -z "$SECONDS_PER_TARGET" ]; then SECONDS_PER_TARGET=60; fi
 command -v "$CLANGXX" >/dev/null || {
   echo "fuzz.sh: $CLANGXX not found; on Debian: apt-get install clang-16 libclang-rt-16-dev" >&2
   exit 2
@@ -56,20 +61,17 @@ for t in "${TARGETS[@]}"; do
   fi
 done
 
-table="$WORK/table.txt"
-{
-  printf '%-18s %12s %8s %8s %8s %8s\n' target executions cov ft crashes seconds
-} > "$table"
-status=0
-for t in "${TARGETS[@]}"; do
-  corpus="$WORK/corpus/$t"
-  crashes="$WORK/crashes/$t"
+# One target: fuzz it, then write its table row to $WORK/rows/<target>.
+fuzz_target() {
+  local t=$1
+  local corpus="$WORK/corpus/$t" crashes="$WORK/crashes/$t" log="$WORK/$t.log"
   mkdir -p "$corpus" "$crashes"
   cp -n "tests/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null || true
-  budget=(-max_total_time="$SECONDS_PER_TARGET")
-  if [ -n "$RUNS" ]; then budget=(-runs="$RUNS"); fi
-  log="$WORK/$t.log"
+  local budget=()
+  if [ -n "$SECONDS_PER_TARGET" ]; then budget+=(-max_total_time="$SECONDS_PER_TARGET"); fi
+  if [ -n "$RUNS" ]; then budget+=(-runs="$RUNS"); fi
   echo "fuzz.sh: running fuzz_$t (${budget[*]}), log $log"
+  local start rc
   start=$(date +%s)
   set +e
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -78,6 +80,7 @@ for t in "${TARGETS[@]}"; do
     -artifact_prefix="$crashes/" "$corpus" > "$log" 2>&1
   rc=$?
   set -e
+  local seconds execs last cov ft found
   seconds=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -1 || true)
@@ -85,8 +88,26 @@ for t in "${TARGETS[@]}"; do
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   found=$(find "$crashes" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   if [ "$rc" -ne 0 ] && [ "$found" -eq 0 ]; then found="rc=$rc"; fi
-  printf '%-18s %12s %8s %8s %8s %8s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$found" "$seconds" >> "$table"
-  if [ "$found" != 0 ]; then status=1; fi
+  printf '%-18s %12s %8s %8s %8s %8s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$found" "$seconds" > "$WORK/rows/$t"
+}
+
+rm -rf "$WORK/rows" && mkdir -p "$WORK/rows"
+JOBS=${FUZZ_JOBS:-1}
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  fuzz_target "$t" &
+done
+wait
+table="$WORK/table.txt"
+status=0
+{
+  printf '%-18s %12s %8s %8s %8s %8s\n' target executions cov ft crashes seconds
+  for t in "${TARGETS[@]}"; do
+    if [ -f "$WORK/rows/$t" ]; then cat "$WORK/rows/$t"; else printf '%-18s did not finish\n' "$t"; fi
+  done
+} > "$table"
+for t in "${TARGETS[@]}"; do
+  [ "$(awk '{print $5}' "$WORK/rows/$t" 2>/dev/null)" = 0 ] || status=1
 done
 echo
 cat "$table"
