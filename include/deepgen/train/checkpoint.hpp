@@ -80,8 +80,8 @@ void save_checkpoint(const std::string& model_path, const nn::Module<T>& model, 
 /// metadata is `model_metadata`: model.optim.safetensors, or, after a crash
 /// between the two writes of a save, model.optim.prev.safetensors, which then
 /// takes the first name again. `*source` gets the file's path (for error
-/// messages). Refused, naming both
-/// files, when neither carries the model file's "checkpoint" id.
+/// messages). Refused, naming both files, when neither carries the model
+/// file's "checkpoint" id.
 template <typename T>
 std::map<std::string, Tensor<T>> load_optimizer_state(const std::string& model_path,
                                                       const std::map<std::string, std::string>& model_metadata,
