@@ -21,7 +21,7 @@ TEST_CASE("autograd: a value used twice accumulates both contributions", "[autog
 }
 
 TEST_CASE("autograd: diamond graph in topological order", "[autograd]") {
-  V x(Tensor<double>({1}, {2}), true);
+  V x(Tensor<double>({1}, 2), true);
   V a = scale(x, 3.0);     // 3x
   V b = mul(a, a);         // 9x²
   V c = add(b, a);         // 9x² + 3x
@@ -30,7 +30,7 @@ TEST_CASE("autograd: diamond graph in topological order", "[autograd]") {
 }
 
 TEST_CASE("autograd: leaves accumulate across backward calls until zero_grad", "[autograd]") {
-  V x(Tensor<double>({1}, {1.5}), true);
+  V x(Tensor<double>({1}, 1.5), true);
   backward(sum(mul(x, x)));
   backward(sum(mul(x, x)));
   CHECK(x.grad()[0] == 6);
@@ -73,7 +73,7 @@ TEST_CASE("autograd: lazy zeros — assign after zero_grad, add otherwise, throu
 }
 
 TEST_CASE("autograd: no-grad scope records nothing", "[autograd]") {
-  V x(Tensor<double>({1}, {1}), true);
+  V x(Tensor<double>({1}, 1), true);
   V y;
   {
     NoGradGuard guard;

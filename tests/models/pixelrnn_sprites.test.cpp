@@ -43,7 +43,7 @@ TEST_CASE("load_pixelrnn: the hidden size comes from the file; a wrong file name
   const std::string path = (dir.path / "model.safetensors").string();
   const int64_t K = 6, H = GENERATE(1, 7);
   SECTION("K=6 H=" + std::to_string(H)) {
-    Philox rng(uint64_t(Catch::rngSeed()));
+    Philox rng{uint64_t(Catch::rngSeed())};
     const models::PixelRNN<float> saved(K, H, rng);
     io::save_safetensors<float>(path, io::parameter_tensors(saved), {{"epoch", "3"}});
 
@@ -69,7 +69,7 @@ TEST_CASE("load_pixelrnn: a 2-D context model comes back from its metadata; edit
   const std::string path = (dir.path / "model.safetensors").string();
   const int64_t K = 6;
   const models::PixelRNNConfig config{K, 5, models::PixelContext::above_position, 4, 4};
-  Philox rng(uint64_t(Catch::rngSeed()));
+  Philox rng{uint64_t(Catch::rngSeed())};
   const models::PixelRNN<double> saved(config, rng);
   io::save_safetensors<double>(path, io::parameter_tensors(saved), models::pixelrnn_metadata(config));
   const models::PixelRNN<double> loaded = models::load_pixelrnn<double>(path, K);
@@ -109,7 +109,7 @@ TEST_CASE("kept_pixels: whole top rows; fractions outside (0, 1), or that round 
 }
 
 TEST_CASE("repeat_images: row i·samples + k is image i", "[pixelrnn]") {
-  Philox rng(uint64_t(Catch::rngSeed()));
+  Philox rng{uint64_t(Catch::rngSeed())};
   const ImageSet set = random_images(7, 5, 6, rng);
   const int64_t count = GENERATE(1, 7), samples = GENERATE(1, 3);
   SECTION("count=" + std::to_string(count) + " samples=" + std::to_string(samples)) {
@@ -125,7 +125,7 @@ TEST_CASE("repeat_images: row i·samples + k is image i", "[pixelrnn]") {
 }
 
 TEST_CASE("completion_cells: what the model saw, each completion, the original", "[pixelrnn]") {
-  Philox rng(uint64_t(Catch::rngSeed()));
+  Philox rng{uint64_t(Catch::rngSeed())};
   const int K = 6, scale = 2;
   const int64_t side = 5, P = side * side, count = 3, samples = 2;
   const ImageSet set = random_images(4, side, K, rng);

@@ -114,7 +114,7 @@ TEST_CASE("VAESprites: a checkpoint with its data, drawn as grid cells", "[vae][
   TempDir dir;
   const int K = 5, scale = 2;
   const int64_t side = 4, P = side * side, count = 60;
-  Philox rng(uint64_t(Catch::rngSeed()));
+  Philox rng{uint64_t(Catch::rngSeed())};
   ImageSet all;
   all.count = count;
   all.side = side;

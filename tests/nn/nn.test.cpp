@@ -76,8 +76,8 @@ TEST_CASE("nn::Embedding: lookup, gradients, bad indices", "[nn][gradcheck]") {
   const Tensor<double> e = emb(idx).value();
   for (int k = 0; k < 3; ++k) CHECK(e.at(0, 0, k) == emb.weight().value().at(5, k));
   check_gradients([&] { return weighted_sum(emb(idx)); }, {emb.weight()});
-  REQUIRE_THROWS_WITH(emb(Tensor<int32_t>({1}, {6})), Contains("index 6") && Contains("[0, 6)"));
-  REQUIRE_THROWS_WITH(emb(Tensor<int32_t>({1}, {-3})), Contains("index -3"));
+  REQUIRE_THROWS_WITH(emb(Tensor<int32_t>({1}, 6)), Contains("index 6") && Contains("[0, 6)"));
+  REQUIRE_THROWS_WITH(emb(Tensor<int32_t>({1}, -3)), Contains("index -3"));
 }
 
 TEST_CASE("nn::LSTM: PyTorch names and shapes", "[nn][lstm]") {

@@ -70,7 +70,7 @@ TEST_CASE("lstm_sequence: one unit, one step, worked by hand", "[lstm]") {
   V whh(Tensor<double>({4, 1}, {3, 3, 3, 3}));  // h0 = 0: no effect
   V bih(Tensor<double>({4}, {0.5, 1, -0.5, 2}));
   V bhh(Tensor<double>(Shape{4}));
-  V c0(Tensor<double>({1, 1}, {0.5}));
+  V c0(Tensor<double>({1, 1}, 0.5));
   const auto out = lstm_sequence(xproj, whh, bih, bhh, V(), c0);
   const double i = sig(1.5), f = sig(1.0), g = std::tanh(0.5), o = sig(2.0);
   const double c = f * 0.5 + i * g;

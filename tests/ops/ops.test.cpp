@@ -143,8 +143,8 @@ TEST_CASE("gather_columns: equals one-hot times weight transposed", "[ops][gradc
   REQUIRE((g.matrix(12, R) - ref).norm() == 0.0);
 
   check_gradients([&] { return weighted_sum(gather_columns(weight, idx)); }, {weight});
-  REQUIRE_THROWS_WITH(gather_columns(weight, Tensor<int32_t>({1}, {5})), Contains("index 5"));
-  REQUIRE_THROWS_WITH(gather_columns(weight, Tensor<int32_t>({1}, {-2})), Contains("index -2"));
+  REQUIRE_THROWS_WITH(gather_columns(weight, Tensor<int32_t>({1}, 5)), Contains("index 5"));
+  REQUIRE_THROWS_WITH(gather_columns(weight, Tensor<int32_t>({1}, -2)), Contains("index -2"));
 }
 
 TEST_CASE("softmax_cross_entropy: forward, stability, gradients, errors", "[ops][gradcheck]") {
@@ -157,9 +157,9 @@ TEST_CASE("softmax_cross_entropy: forward, stability, gradients, errors", "[ops]
   CHECK(softmax_cross_entropy(z, Tensor<int32_t>({2}, {0, IGNORE_INDEX})).value()[0] == Approx(row0).epsilon(1e-14));
   // Huge logits stay finite (max subtraction).
   V big(Tensor<double>({1, 3}, {1000, 0, -1000}));
-  CHECK(softmax_cross_entropy(big, Tensor<int32_t>({1}, {1})).value()[0] == Approx(1000).epsilon(1e-12));
+  CHECK(softmax_cross_entropy(big, Tensor<int32_t>({1}, 1)).value()[0] == Approx(1000).epsilon(1e-12));
   Var<float> bigf(Tensor<float>({1, 2}, {100.f, -100.f}));
-  REQUIRE(std::isfinite(softmax_cross_entropy(bigf, Tensor<int32_t>({1}, {1})).value()[0]));
+  REQUIRE(std::isfinite(softmax_cross_entropy(bigf, Tensor<int32_t>({1}, 1)).value()[0]));
 
   V logits(random_tensor({2, 3, 7}, -3, 3), true);
   Tensor<int32_t> y = random_indices({6}, 0, 7);

@@ -34,17 +34,17 @@ TEST_CASE("optim::Adam: hand-computed updates", "[optim]") {
 }
 
 TEST_CASE("optim::Adam: weight decay, state round trip, bad options", "[optim]") {
-  V p(Tensor<double>({1}, {2.0}), true);
+  V p(Tensor<double>({1}, 2.0), true);
   optim::Adam<double> adam(one_param(p), {0.01, 0.9, 0.999, 1e-8, 0.5});
-  p.grad() = Tensor<double>({1}, {0.0});
+  p.grad() = Tensor<double>({1}, 0.0);
   adam.step();  // g = 0 + 0.5·2 = 1 → p = 2 − 0.01
   CHECK(p.value()[0] == Approx(2.0 - 0.01 / (1 + 1e-8)).epsilon(1e-15));
   // A second optimizer restored from the state continues identically.
   V q(p.value(), true);
   optim::Adam<double> resumed(one_param(q), {0.01, 0.9, 0.999, 1e-8, 0.5});
   resumed.load_state(adam.state());
-  p.grad() = Tensor<double>({1}, {0.3});
-  q.grad() = Tensor<double>({1}, {0.3});
+  p.grad() = Tensor<double>({1}, 0.3);
+  q.grad() = Tensor<double>({1}, 0.3);
   adam.step();
   resumed.step();
   CHECK(q.value()[0] == p.value()[0]);
@@ -97,25 +97,29 @@ TEST_CASE("optim::Adam: the vectorised step is detail::adam_update, the rule the
   }
   double worst = 0;
   for (int64_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(p.value()[i] - rp[size_t(i)]));
-  CHECK(worst < 1e-14);
+  // Rounding only: clang contracts the scalar rule's multiply-adds into FMAs
+  // where Eigen's packet arithmetic stays unfused (1.8e-14 measured with
+  // clang 16; below 1e-14 with gcc 12). A wrong rule differs by ~lr.
+  INFO("worst difference " << worst);
+  CHECK(worst < 1e-12);
 }
 
 TEST_CASE("optim::SGD: momentum by hand", "[optim]") {
-  V p(Tensor<double>({1}, {1.0}), true);
+  V p(Tensor<double>({1}, 1.0), true);
   optim::SGD<double> sgd(one_param(p), {0.1, 0.9});
-  p.grad() = Tensor<double>({1}, {1.0});
+  p.grad() = Tensor<double>({1}, 1.0);
   sgd.step();  // b = 1, p = 0.9
   CHECK(p.value()[0] == Approx(0.9).epsilon(1e-15));
-  p.grad() = Tensor<double>({1}, {0.5});
+  p.grad() = Tensor<double>({1}, 0.5);
   sgd.step();  // b = 0.9 + 0.5 = 1.4, p = 0.9 − 0.14
   CHECK(p.value()[0] == Approx(0.76).epsilon(1e-15));
 }
 
 TEST_CASE("optim: gradient clipping and non-finite gradients", "[optim][errors]") {
-  V a(Tensor<double>({2}, {0, 0}), true), b(Tensor<double>({1}, {0}), true);
+  V a(Tensor<double>({2}, {0, 0}), true), b(Tensor<double>({1}, 0), true);
   nn::NamedParameters<double> params{{"a", a}, {"b", b}};
   a.grad() = Tensor<double>({2}, {3, 0});
-  b.grad() = Tensor<double>({1}, {4});
+  b.grad() = Tensor<double>({1}, 4);
   CHECK(optim::clip_grad_norm(params, 1.0) == Approx(5.0));
   CHECK(optim::global_grad_norm(params) == Approx(1.0).epsilon(1e-6));
   CHECK(a.grad()[0] == Approx(0.6).epsilon(1e-6));
