@@ -126,6 +126,27 @@ TEST_CASE("nearest_distances: Hamming distance to the nearest TRAIN image", "[ev
   CHECK(eval::nearest_distances(far, train)[0] == smallest);
 }
 
+TEST_CASE("palette_rgb_edges: RGB, then each pixel's colour change to its right and lower neighbour", "[eval]") {
+  // 2×2 image: white, red / blue, white (little_palette's colours 0, 1, 2, 0).
+  const int32_t px[4] = {0, 1, 2, 0};
+  const Palette pal = little_palette();
+  const Tensor<float> rgb = eval::palette_rgb(px, 1, 4, pal), e = eval::palette_rgb_edges(px, 1, 4, pal);
+  REQUIRE(e.shape() == Shape{1, 20});
+  for (int64_t j = 0; j < 12; ++j) CHECK(e[j] == rgb[j]);
+  auto change = [&](int32_t a, int32_t b) {
+    double sum = 0;
+    for (size_t j = 0; j < 3; ++j) sum += std::abs(double(pal.rgb[size_t(a)][j]) - double(pal.rgb[size_t(b)][j])) / 127.5;
+    return sum / 3;
+  };
+  const double right[4] = {change(0, 1), 0, change(2, 0), 0}, down[4] = {change(0, 2), change(1, 0), 0, 0};
+  for (int64_t p = 0; p < 4; ++p) {
+    CHECK(e[12 + p] == Approx(right[p]).epsilon(1e-6));
+    CHECK(e[16 + p] == Approx(down[p]).epsilon(1e-6));
+  }
+  CHECK(e[12] == Approx(2.0 * (55 + 225 + 225) / 255.0 / 3.0).epsilon(1e-6));  // white → red, by hand
+  CHECK_THROWS_WITH(eval::palette_rgb_edges(px, 1, 3, pal), Catch::Contains("not square"));
+}
+
 TEST_CASE("feature model: saved and loaded, another kind of file or size refused", "[eval]") {
   test::TempDir dir;
   const std::string path = (dir.path / "f.safetensors").string();
@@ -144,6 +165,25 @@ TEST_CASE("feature model: saved and loaded, another kind of file or size refused
   Palette wrong = little_palette();
   wrong.rgb.pop_back();
   CHECK_THROWS_WITH(enc.embed(s, wrong), Catch::Contains("palette of 4 colours"));
+  // A file from before the input key (an RGB encoder, no "input") still loads and embeds as it did.
+  eval::FeatureConfig c = enc.config();
+  c.input = eval::FeatureInput::rgb;
+  Philox rng(5);
+  const eval::FeatureEncoder old(c, rng);
+  std::map<std::string, Tensor<float>> old_tensors;
+  for (const auto& [name, p] : old.named_parameters()) old_tensors[name] = p.value();
+  io::save_safetensors<float>(path, old_tensors, {{"model", eval::FEATURES_MODEL}, {"pixels", "36"},
+      {"palette_size", "4"}, {"hidden", "16"}, {"features", "8"}, {"latent", "2"}});
+  const eval::FeatureEncoder old_back = eval::load_feature_model(path, 36, 4);
+  CHECK(old_back.config().input == eval::FeatureInput::rgb);
+  const Tensor<float> g1 = old.embed(s, little_palette()), g2 = old_back.embed(s, little_palette());
+  for (int64_t i = 0; i < g1.numel(); ++i) CHECK(g1[i] == g2[i]);
+  io::save_safetensors<float>(path, old_tensors, {{"model", eval::FEATURES_MODEL}, {"input", "rgb+edges"},
+      {"pixels", "36"}, {"palette_size", "4"}, {"hidden", "16"}, {"features", "8"}, {"latent", "2"}});
+  CHECK_THROWS_WITH(eval::load_feature_model(path, 36, 4), Catch::Contains("encoder.0.weight"));
+  io::save_safetensors<float>(path, old_tensors, {{"model", eval::FEATURES_MODEL}, {"input", "grey"},
+      {"pixels", "36"}, {"palette_size", "4"}, {"hidden", "16"}, {"features", "8"}, {"latent", "2"}});
+  CHECK_THROWS_WITH(eval::load_feature_model(path, 36, 4), Catch::Contains("input='grey'"));
 }
 
 TEST_CASE("Yardstick on hand-made sets: the reference scores fd 0, precision and recall 1; TRAIN copies are "
@@ -191,4 +231,20 @@ TEST_CASE("Yardstick on the lecture's data with the committed feature model: TES
   CHECK(w.recall <= 0.05);
   CHECK(w.fd > 10 * copies.fd);
   CHECK(w.stats.background_share == 1.0);
+  // Speckle: TEST with a quarter of its pixels set to random colours must
+  // score well apart from real sprites (TEST's halves). The RGB-only feature
+  // space failed this (fd 13.0 against the halves' 12.2, recall 0.90).
+  const int64_t half = s.test.count / 2;
+  const eval::Yardstick halves(eval::image_range(s.test, half), eval::concatenate(s.train, s.valid), s.data.palette,
+                               eval::load_feature_model(features.string(), s.test.pixels_per_image(),
+                                                        s.data.palette.size()));
+  const double reference_fd = halves.score(eval::image_range(s.test, 0, half)).fd;
+  ImageSet speckled = s.test;
+  Philox rng(1);
+  for (auto& v : speckled.pixels)
+    if (rng.uniform<double>() < 0.25) v = int32_t(rng.uniform_int(s.data.palette.size()));
+  const eval::Scores sp = y.score(speckled);
+  INFO("speckled fd " << sp.fd << " recall " << sp.recall << "; TEST halves fd " << reference_fd);
+  CHECK(sp.fd > 1.5 * reference_fd);
+  CHECK(sp.recall < 0.8);
 }

@@ -127,7 +127,21 @@ EOF
 refuse_table "" "$EVAL" make-features --data "$D" --out "$WORK/f2.safetensors" <<'EOF'
 --epochs -1 0 nan inf 99999999999
 --seed -1 nan
+--input grey RGB+
 EOF
+refuse_table "" "$EVAL" speckle --data "$D" --out "$WORK/sp.txt" <<'EOF'
+--share -0.1 1.5 nan inf x
+--seed -1 nan
+EOF
+# speckle: TEST (rows i % 20 == 7) with pixels replaced; share 0 is TEST itself, share 1 replaces about all.
+awk 'NR % 20 == 8' "$D/pixel_color.txt" >"$WORK/test_rows.txt"
+if "$EVAL" speckle --data "$D" --share 0 --out "$WORK/sp0.txt" >/dev/null && cmp -s "$WORK/sp0.txt" "$WORK/test_rows.txt" &&
+   "$EVAL" speckle --data "$D" --share 1 --seed 2 --out "$WORK/sp1.txt" | grep -q '^wrote' &&
+   [ "$(wc -l <"$WORK/sp1.txt")" -eq "$(wc -l <"$WORK/test_rows.txt")" ] && ! cmp -s "$WORK/sp1.txt" "$WORK/test_rows.txt"; then
+  pass "speckle: share 0 writes TEST, share 1 changes it"; else fail "speckle"; fi
+if "$EVAL" make-features --data "$D" --out "$WORK/f_rgb.safetensors" --epochs 1 --input rgb >/dev/null &&
+   "$EVAL" score --data "$D" --features "$WORK/f_rgb.safetensors" --images "$WORK/copies.txt" | grep -qE "$LINE"; then
+  pass "make-features --input rgb, and score with it"; else fail "make-features --input rgb"; fi
 
 # ---- divergence: the NaN guard stops the run; the last checkpoint stays ------------------------------
 expect_error "NaN in training" "training diverged" \

@@ -4,20 +4,32 @@
 // A Fréchet distance or a k-NN manifold needs a space in which "looks
 // alike" is "is near". The library's own VAE reads the one-hot image
 // (400·167 = 66,800 inputs), so even a tiny first layer is megabytes; this
-// encoder reads each pixel's palette RGB instead (3·400 = 1,200 inputs scaled
-// to [−1, 1]), which makes the committed checkpoint a few hundred kB and puts
+// encoder reads each pixel's palette RGB instead (3·400 inputs scaled to
+// [−1, 1]), which keeps the committed checkpoint a few hundred kB and puts
 // similar colours near each other, which a one-hot input cannot.
 //
-//   encoder:  rgb (B, 3P) → Linear → ReLU → Linear → ReLU = features (B, F)
-//             → Linear → [m | s] (B, 2D)
+// RGB alone makes a space blind to pixel-level speckle: a fully connected
+// layer trained on smooth sprites averages independent per-pixel changes
+// away (TEST with a quarter of its pixels set to random colours scored fd 13
+// against TEST, about what TEST's two halves score against each other, and
+// precision 1). So the default input ("rgb+edges") adds, per pixel, the
+// colour change to its right and to its lower neighbour, |ΔR|+|ΔG|+|ΔB| over
+// 3 in [0, 2] (0 past the last column or row): 5·400 inputs. A sprite's
+// changes sit on its outlines; speckle puts them everywhere, and since they
+// are magnitudes they add up where signed colours cancel. docs/gan.md has the
+// speckle probe of both inputs.
+//
+//   encoder:  input (B, IP) → Linear → ReLU → Linear → ReLU = features (B, F)
+//             → Linear → [m | s] (B, 2D)              (I = 3, or 5 with edges)
 //   decoder:  c = m + exp(s/2)·e → Linear → ReLU → Linear → (B, P·E)
 //             logits[p, k] = f_p·C_k + b[p, k]   (as models/vae.hpp's decoder)
 //   loss:     cross-entropy of the image's colours + KL(N(m, exp s) ‖ N(0, I))
 //
-// Only the encoder is saved (names encoder.0/2/4.*): the yardstick reads the
-// features, never decodes. Training is fully determined by its seed (one
-// thread: OMP_NUM_THREADS=1), so `evaluate_samples make-features` remakes the
-// file.
+// Only the encoder is saved (names encoder.0/2/4.*, metadata input=rgb or
+// rgb+edges; files without the key are rgb, as they were made before it):
+// the yardstick reads the features, never decodes. Training is fully
+// determined by its seed (one thread: OMP_NUM_THREADS=1), so
+// `evaluate_samples make-features` remakes the file.
 #pragma once
 
 #include <algorithm>
@@ -57,22 +69,70 @@ inline Tensor<float> palette_rgb(const int32_t* pixels, int64_t count, int64_t P
   return out;
 }
 
+/// Images as palette RGB followed by their edge channels, (count, 5P): the
+/// columns of palette_rgb, then P right-neighbour and P lower-neighbour colour
+/// changes, (|ΔR| + |ΔG| + |ΔB|)/3 of the scaled colours, 0 at the last column
+/// or row. Images are square (P = side²).
+inline Tensor<float> palette_rgb_edges(const int32_t* pixels, int64_t count, int64_t P, const Palette& palette) {
+  int64_t side = 0;
+  while ((side + 1) * (side + 1) <= P) ++side;
+  DEEPGEN_CHECK(side * side == P, "palette_rgb_edges: images of ", P, " pixels are not square");
+  const Tensor<float> rgb = palette_rgb(pixels, count, P, palette);
+  Tensor<float> out(Shape{count, 5 * P});
+  for (int64_t i = 0; i < count; ++i) {
+    const float* in = rgb.data() + i * 3 * P;
+    float* o = out.data() + i * 5 * P;
+    std::copy(in, in + 3 * P, o);
+    auto change = [&](int64_t p, int64_t q) {
+      return (std::abs(in[3 * p] - in[3 * q]) + std::abs(in[3 * p + 1] - in[3 * q + 1]) +
+              std::abs(in[3 * p + 2] - in[3 * q + 2])) / 3.0f;
+    };
+    for (int64_t r = 0; r < side; ++r)
+      for (int64_t c = 0; c < side; ++c) {
+        const int64_t p = r * side + c;
+        o[3 * P + p] = c + 1 < side ? change(p, p + 1) : 0.0f;
+        o[4 * P + p] = r + 1 < side ? change(p, p + side) : 0.0f;
+      }
+  }
+  return out;
+}
+
+/// What the feature encoder reads.
+enum class FeatureInput {
+  rgb,        ///< palette_rgb: 3P inputs (feature files made before the key existed)
+  rgb_edges,  ///< palette_rgb_edges: 5P inputs, the default
+};
+
+/// The metadata value of `input`.
+inline const char* feature_input_name(FeatureInput input) { return input == FeatureInput::rgb ? "rgb" : "rgb+edges"; }
+
 /// Sizes of the feature VAE.
 struct FeatureConfig {
+  FeatureInput input = FeatureInput::rgb_edges;  ///< what the encoder reads
   int64_t pixels = 0;        ///< P
   int64_t palette_size = 0;  ///< K
   int64_t hidden = 128;      ///< the encoder's first layer
   int64_t features = 32;     ///< F, the encoder's second layer: the feature space
   int64_t latent = 8;        ///< D
   int64_t colour_dim = 8;    ///< E, the decoder's per-pixel features
+
+  /// Inputs per image: 3P or 5P.
+  int64_t input_width() const { return (input == FeatureInput::rgb ? 3 : 5) * pixels; }
 };
+
+/// The encoder's input for `count` images: palette_rgb or palette_rgb_edges.
+inline Tensor<float> feature_input(const int32_t* pixels, int64_t count, const FeatureConfig& c,
+                                   const Palette& palette) {
+  return c.input == FeatureInput::rgb ? palette_rgb(pixels, count, c.pixels, palette)
+                                      : palette_rgb_edges(pixels, count, c.pixels, palette);
+}
 
 /// The encoder half: rgb (B, 3P) → features (B, F) → [m | s].
 class FeatureEncoder : public nn::Module<float> {
  public:
   /// Weights from `rng` (PyTorch's nn.Linear init).
   FeatureEncoder(const FeatureConfig& c, Philox& rng)
-      : m_config(c), m_l0(3 * c.pixels, c.hidden, rng), m_l1(c.hidden, c.features, rng),
+      : m_config(c), m_l0(c.input_width(), c.hidden, rng), m_l1(c.hidden, c.features, rng),
         m_l2(c.features, 2 * c.latent, rng) {
     DEEPGEN_CHECK(c.pixels > 0 && c.palette_size > 0 && c.hidden > 0 && c.features > 0 && c.latent > 0,
                   "FeatureEncoder: every size must be positive");
@@ -82,7 +142,7 @@ class FeatureEncoder : public nn::Module<float> {
   const FeatureConfig& config() const { return m_config; }
 
   /// The feature layer (after its ReLU), as a graph node.
-  Var<float> features(const Var<float>& rgb) const { return relu(m_l1(relu(m_l0(rgb)))); }
+  Var<float> features(const Var<float>& input) const { return relu(m_l1(relu(m_l0(input)))); }
   /// [m | s] from the features.
   Var<float> head(const Var<float>& features) const { return m_l2(features); }
 
@@ -93,7 +153,7 @@ class FeatureEncoder : public nn::Module<float> {
                   m_config.palette_size, " colours but the data has ", palette.size(),
                   "; make it for this data (evaluate_samples make-features)");
     NoGradGuard no_grad;
-    return features(Var<float>(palette_rgb(pixels, count, m_config.pixels, palette))).value();
+    return features(Var<float>(feature_input(pixels, count, m_config, palette))).value();
   }
 
   /// The features of every image of `set`.
@@ -132,7 +192,7 @@ class FeatureVAE : public nn::Module<float> {
   Var<float> loss(const Tensor<int32_t>& images, const Palette& palette, const Tensor<float>& noise) const {
     const FeatureConfig& c = encoder.config();
     const int64_t B = images.dim(0), D = c.latent, P = c.pixels, K = c.palette_size;
-    const Var<float> enc = encoder.head(encoder.features(Var<float>(palette_rgb(images.data(), B, P, palette))));
+    const Var<float> enc = encoder.head(encoder.features(Var<float>(feature_input(images.data(), B, c, palette))));
     const Var<float> m = slice_columns(enc, 0, D), s = slice_columns(enc, D, 2 * D);
     const Var<float> h = m_d1(relu(m_d0(reparameterize(m, s, noise))));
     const Var<float> z = linear(reshape(h, Shape{B, P, c.colour_dim}), m_colours);
@@ -160,6 +220,7 @@ struct FeatureTraining {
   int64_t batch = 32;   ///< images per step
   double lr = 1e-3;     ///< Adam
   uint64_t seed = 1;    ///< init, order and noise
+  FeatureInput input = FeatureInput::rgb_edges;  ///< what the encoder reads
 };
 
 /// Trains the feature VAE on `train` and returns its encoder. `progress`
@@ -170,6 +231,7 @@ FeatureEncoder make_feature_model(const ImageSet& train, const Palette& palette,
   DEEPGEN_CHECK(train.count > 1, "make_feature_model: need TRAIN images, got ", train.count);
   DEEPGEN_CHECK(t.epochs >= 1 && t.batch >= 1 && t.lr > 0, "make_feature_model: epochs, batch and lr must be positive");
   FeatureConfig c;
+  c.input = t.input;
   c.pixels = train.pixels_per_image();
   c.palette_size = palette.size();
   Philox init(t.seed);
@@ -205,6 +267,7 @@ inline void save_feature_model(const std::string& path, const FeatureEncoder& en
                                std::map<std::string, std::string> meta = {}) {
   const FeatureConfig& c = enc.config();
   meta["model"] = FEATURES_MODEL;
+  meta["input"] = feature_input_name(c.input);
   meta["pixels"] = std::to_string(c.pixels);
   meta["palette_size"] = std::to_string(c.palette_size);
   meta["hidden"] = std::to_string(c.hidden);
@@ -239,6 +302,14 @@ inline FeatureEncoder load_feature_model(const std::string& path, int64_t pixels
     return int64_t(0);
   };
   FeatureConfig c;
+  const auto input = meta.find("input");
+  if (input == meta.end() || input->second == "rgb") {
+    c.input = FeatureInput::rgb;
+  } else {
+    DEEPGEN_CHECK(input->second == "rgb+edges", path, ": metadata input='", input->second,
+                  "' is not a feature input this deepgen knows (rgb, rgb+edges); the file is damaged or newer");
+    c.input = FeatureInput::rgb_edges;
+  }
   c.pixels = number("pixels");
   c.palette_size = number("palette_size");
   c.hidden = number("hidden");
