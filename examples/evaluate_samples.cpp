@@ -5,7 +5,7 @@
 //
 //   evaluate_samples score         --data DIR --features FILE --images FILE [--judge FILE]
 //   evaluate_samples reference     --data DIR --features FILE [--judge FILE]
-//   evaluate_samples make-features --data DIR --out FILE [--epochs N] [--seed S] [--input rgb+edges|rgb]
+//   evaluate_samples make-features --data DIR --out FILE [--epochs N] [--seed S] [--input rgb|rgb+edges]
 //   evaluate_samples vae-samples   --data DIR --weights FILE [--count N] [--seed S] --out FILE [--png PNG]
 //   evaluate_samples speckle       --data DIR --share F [--seed S] --out FILE
 //
@@ -13,8 +13,8 @@
 //            sample --out-indices`) against TEST.
 // reference: TEST's first half scored against its second half: the figures
 //            real images get, the row every model is read against.
-// make-features: trains the feature model (a small VAE encoder on palette RGB
-//            and its edge channels, eval/features.hpp) on TRAIN and writes its encoder; the project's
+// make-features: trains the feature model (a small VAE encoder on palette RGB,
+//            eval/features.hpp) on TRAIN and writes its encoder; the project's
 //            copy, share/yardstick_features.safetensors, was made by
 //            `OMP_NUM_THREADS=1 evaluate_samples make-features --data data/pokemon
 //            --out share/yardstick_features.safetensors` (the defaults: 60 epochs, seed 1).
@@ -49,7 +49,7 @@ namespace {
 
 struct Options {
   std::string data, features, judge, images, out, weights, png;
-  std::string input = "rgb+edges";
+  std::string input = "rgb";
   int64_t count = 64;
   uint64_t seed = 1;
   double share = 0;
@@ -78,7 +78,7 @@ int score(const Options& o, bool reference) {
 
 int make_features(Options o) {
   const data::PokemonSplit s = data::load_pokemon_split(o.data);
-  o.training.input = o.input == "rgb" ? eval::FeatureInput::rgb : eval::FeatureInput::rgb_edges;
+  o.training.input = o.input == "rgb+edges" ? eval::FeatureInput::rgb_edges : eval::FeatureInput::rgb;
   const eval::FeatureEncoder enc =
       eval::make_feature_model(eval::concatenate(s.train, s.valid), s.data.palette, o.training, [](int64_t e, double l) {
         std::printf("epoch=%lld loss=%.3f\n", (long long)e, l);
@@ -155,9 +155,9 @@ int main(int argc, char** argv) {
       ->check(cli_checks::whole(1, cli_checks::MAX_EPOCHS));
   add_defaulted(make_cmd, "--seed", o.training.seed, "random seed")->check(cli_checks::seed());
   add_defaulted(make_cmd, "--input", o.input,
-                "what the encoder reads: rgb+edges (palette RGB and each pixel's colour change to its right and "
-                "lower neighbour) or rgb (palette RGB alone)")
-      ->check(CLI::IsMember({"rgb+edges", "rgb"}));
+                "what the encoder reads: rgb (palette RGB) or rgb+edges (also each pixel's colour change to its "
+                "right and lower neighbour)")
+      ->check(CLI::IsMember({"rgb", "rgb+edges"}));
   DEEPGEN_CLI_PARSE(app, argc, argv);
   return run_reporting_errors([&] {
     if (*make_cmd) return make_features(o);

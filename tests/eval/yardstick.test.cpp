@@ -231,9 +231,9 @@ TEST_CASE("Yardstick on the lecture's data with the committed feature model: TES
   CHECK(w.recall <= 0.05);
   CHECK(w.fd > 10 * copies.fd);
   CHECK(w.stats.background_share == 1.0);
-  // Speckle: TEST with a quarter of its pixels set to random colours must
-  // score well apart from real sprites (TEST's halves). The RGB-only feature
-  // space failed this (fd 13.0 against the halves' 12.2, recall 0.90).
+  // Speckle: TEST with half of its pixels set to random colours must score
+  // well apart from real sprites (TEST's halves). The RGB space does not
+  // tell a quarter apart (fd 11.7 against the halves' 12.2; docs/gan.md).
   const int64_t half = s.test.count / 2;
   const eval::Yardstick halves(eval::image_range(s.test, half), eval::concatenate(s.train, s.valid), s.data.palette,
                                eval::load_feature_model(features.string(), s.test.pixels_per_image(),
@@ -242,9 +242,9 @@ TEST_CASE("Yardstick on the lecture's data with the committed feature model: TES
   ImageSet speckled = s.test;
   Philox rng(1);
   for (auto& v : speckled.pixels)
-    if (rng.uniform<double>() < 0.25) v = int32_t(rng.uniform_int(s.data.palette.size()));
+    if (rng.uniform<double>() < 0.5) v = int32_t(rng.uniform_int(s.data.palette.size()));
   const eval::Scores sp = y.score(speckled);
   INFO("speckled fd " << sp.fd << " recall " << sp.recall << "; TEST halves fd " << reference_fd);
-  CHECK(sp.fd > 1.5 * reference_fd);
-  CHECK(sp.recall < 0.8);
+  CHECK(sp.fd > 2 * reference_fd);
+  CHECK(sp.recall < 0.5);
 }

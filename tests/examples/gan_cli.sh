@@ -139,9 +139,9 @@ if "$EVAL" speckle --data "$D" --share 0 --out "$WORK/sp0.txt" >/dev/null && cmp
    "$EVAL" speckle --data "$D" --share 1 --seed 2 --out "$WORK/sp1.txt" | grep -q '^wrote' &&
    [ "$(wc -l <"$WORK/sp1.txt")" -eq "$(wc -l <"$WORK/test_rows.txt")" ] && ! cmp -s "$WORK/sp1.txt" "$WORK/test_rows.txt"; then
   pass "speckle: share 0 writes TEST, share 1 changes it"; else fail "speckle"; fi
-if "$EVAL" make-features --data "$D" --out "$WORK/f_rgb.safetensors" --epochs 1 --input rgb >/dev/null &&
+if "$EVAL" make-features --data "$D" --out "$WORK/f_rgb.safetensors" --epochs 1 --input rgb+edges >/dev/null &&
    "$EVAL" score --data "$D" --features "$WORK/f_rgb.safetensors" --images "$WORK/copies.txt" | grep -qE "$LINE"; then
-  pass "make-features --input rgb, and score with it"; else fail "make-features --input rgb"; fi
+  pass "make-features --input rgb+edges, and score with it"; else fail "make-features --input rgb+edges"; fi
 
 # ---- divergence: the NaN guard stops the run; the last checkpoint stays ------------------------------
 expect_error "NaN in training" "training diverged" \

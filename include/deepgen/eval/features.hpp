@@ -8,16 +8,16 @@
 // [−1, 1]), which keeps the committed checkpoint a few hundred kB and puts
 // similar colours near each other, which a one-hot input cannot.
 //
-// RGB alone makes a space blind to pixel-level speckle: a fully connected
-// layer trained on smooth sprites averages independent per-pixel changes
-// away (TEST with a quarter of its pixels set to random colours scored fd 13
-// against TEST, about what TEST's two halves score against each other, and
-// precision 1). So the default input ("rgb+edges") adds, per pixel, the
-// colour change to its right and to its lower neighbour, |ΔR|+|ΔG|+|ΔB| over
-// 3 in [0, 2] (0 past the last column or row): 5·400 inputs. A sprite's
-// changes sit on its outlines; speckle puts them everywhere, and since they
-// are magnitudes they add up where signed colours cancel. docs/gan.md has the
-// speckle probe of both inputs.
+// RGB alone is nearly blind to pixel-level speckle: a fully connected layer
+// trained on smooth sprites averages independent per-pixel changes away
+// (TEST with a quarter of its pixels set to random colours scores fd 11.7
+// against TEST, below TEST's two halves against each other). The option
+// "rgb+edges" adds, per pixel, the colour change to its right and to its
+// lower neighbour, |ΔR|+|ΔG|+|ΔB| over 3 in [0, 2] (0 past the last column
+// or row): 5·400 inputs. Being magnitudes, speckle adds up in them (the same
+// probe: fd 24.8). It is not the default: it puts all-white images inside
+// TEST's manifold (precision 1, where RGB gives 0), and the GAN's speckle
+// still scores near TEST in it. docs/gan.md has the measurements.
 //
 //   encoder:  input (B, IP) → Linear → ReLU → Linear → ReLU = features (B, F)
 //             → Linear → [m | s] (B, 2D)              (I = 3, or 5 with edges)
@@ -99,8 +99,8 @@ inline Tensor<float> palette_rgb_edges(const int32_t* pixels, int64_t count, int
 
 /// What the feature encoder reads.
 enum class FeatureInput {
-  rgb,        ///< palette_rgb: 3P inputs (feature files made before the key existed)
-  rgb_edges,  ///< palette_rgb_edges: 5P inputs, the default
+  rgb,        ///< palette_rgb: 3P inputs, the default (and feature files made before the key existed)
+  rgb_edges,  ///< palette_rgb_edges: 5P inputs
 };
 
 /// The metadata value of `input`.
@@ -108,7 +108,7 @@ inline const char* feature_input_name(FeatureInput input) { return input == Feat
 
 /// Sizes of the feature VAE.
 struct FeatureConfig {
-  FeatureInput input = FeatureInput::rgb_edges;  ///< what the encoder reads
+  FeatureInput input = FeatureInput::rgb;  ///< what the encoder reads
   int64_t pixels = 0;        ///< P
   int64_t palette_size = 0;  ///< K
   int64_t hidden = 128;      ///< the encoder's first layer
@@ -220,7 +220,7 @@ struct FeatureTraining {
   int64_t batch = 32;   ///< images per step
   double lr = 1e-3;     ///< Adam
   uint64_t seed = 1;    ///< init, order and noise
-  FeatureInput input = FeatureInput::rgb_edges;  ///< what the encoder reads
+  FeatureInput input = FeatureInput::rgb;  ///< what the encoder reads
 };
 
 /// Trains the feature VAE on `train` and returns its encoder. `progress`
