@@ -127,7 +127,7 @@ inline Tensor<float> feature_input(const int32_t* pixels, int64_t count, const F
                                       : palette_rgb_edges(pixels, count, c.pixels, palette);
 }
 
-/// The encoder half: rgb (B, 3P) → features (B, F) → [m | s].
+/// The encoder half: input (B, 3P or 5P) → features (B, F) → [m | s].
 class FeatureEncoder : public nn::Module<float> {
  public:
   /// Weights from `rng` (PyTorch's nn.Linear init).
