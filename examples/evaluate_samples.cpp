@@ -24,7 +24,7 @@
 //            vae_pokemon sample does (the same bytes).
 // speckle:   TEST with each pixel set, with probability F, to a uniformly
 //            random palette colour: a probe of what the feature space sees
-//            (docs/gan.md; tests/eval/yardstick.test.cpp draws the same set).
+//            (eval::speckled; docs/gan.md).
 //
 // Lines on stdout are read by scripts; keep their form:
 //   images=<n> fd=<v> precision=<v> recall=<v> judge_nll=<v|none> nearest_train=<v> copies=<v>
@@ -58,16 +58,8 @@ struct Options {
 
 int score(const Options& o, bool reference) {
   const data::PokemonSplit s = data::load_pokemon_split(o.data);
-  if (reference) {  // TEST's second half is the reference; its first half the "samples"
-    const int64_t half = s.test.count / 2;
-    std::shared_ptr<const models::PixelRNN<float>> judge;
-    if (!o.judge.empty())
-      judge = std::make_shared<const models::PixelRNN<float>>(
-          models::load_pixelrnn<float>(o.judge, s.data.palette.size()));
-    const eval::Yardstick y(eval::image_range(s.test, half), eval::concatenate(s.train, s.valid), s.data.palette,
-                            eval::load_feature_model(o.features, s.test.pixels_per_image(), s.data.palette.size()),
-                            judge);
-    std::printf("%s\n", y.score(eval::image_range(s.test, 0, half)).line().c_str());
+  if (reference) {
+    std::printf("%s\n", eval::reference_scores(s, o.features, o.judge).line().c_str());
     return 0;
   }
   const eval::Yardstick y = eval::load_yardstick(s, o.features, o.judge);
@@ -112,11 +104,7 @@ int vae_samples(const Options& o) {
 
 int speckle(const Options& o) {
   const data::PokemonSplit s = data::load_pokemon_split(o.data);
-  data::ImageSet set = s.test;
-  Philox rng(o.seed);
-  for (auto& v : set.pixels)
-    if (rng.uniform<double>() < o.share) v = int32_t(rng.uniform_int(s.data.palette.size()));
-  data::save_pixel_colors(o.out, set);
+  data::save_pixel_colors(o.out, eval::speckled(s.test, s.data.palette.size(), o.share, o.seed));
   std::printf("wrote %s\n", o.out.c_str());
   return 0;
 }

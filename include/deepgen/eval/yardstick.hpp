@@ -173,15 +173,42 @@ class Yardstick {
   int32_t m_background = 0;
 };
 
+namespace detail {
+/// The PixelRNN judge in `path` ("" : none).
+inline std::shared_ptr<const models::PixelRNN<float>> load_judge(const std::string& path, int64_t palette_size) {
+  if (path.empty()) return nullptr;
+  return std::make_shared<const models::PixelRNN<float>>(models::load_pixelrnn<float>(path, palette_size));
+}
+}  // namespace detail
+
 /// The yardstick of the data in folder `data_dir` (reference TEST, TRAIN every
 /// other image), the feature model in `features`, and the PixelRNN in `judge`
 /// ("" : none).
 inline Yardstick load_yardstick(const data::PokemonSplit& s, const std::string& features, const std::string& judge) {
-  std::shared_ptr<const models::PixelRNN<float>> j;
-  if (!judge.empty())
-    j = std::make_shared<const models::PixelRNN<float>>(models::load_pixelrnn<float>(judge, s.data.palette.size()));
   return Yardstick(s.test, concatenate(s.train, s.valid), s.data.palette,
-                   load_feature_model(features, s.test.pixels_per_image(), s.data.palette.size()), j);
+                   load_feature_model(features, s.test.pixels_per_image(), s.data.palette.size()),
+                   detail::load_judge(judge, s.data.palette.size()));
+}
+
+/// The reference row: TEST's first half scored against a yardstick of its
+/// second half, the figures real images get.
+inline Scores reference_scores(const data::PokemonSplit& s, const std::string& features, const std::string& judge) {
+  const int64_t half = s.test.count / 2;
+  const Yardstick y(image_range(s.test, half), concatenate(s.train, s.valid), s.data.palette,
+                    load_feature_model(features, s.test.pixels_per_image(), s.data.palette.size()),
+                    detail::load_judge(judge, s.data.palette.size()));
+  return y.score(image_range(s.test, 0, half));
+}
+
+/// `set` with each pixel replaced, with probability `share`, by a uniformly
+/// random colour of a palette of `palette_size`: the speckle probe of what a
+/// feature space sees (`evaluate_samples speckle`, docs/gan.md).
+inline ImageSet speckled(const ImageSet& set, int64_t palette_size, double share, uint64_t seed) {
+  ImageSet out = set;
+  Philox rng(seed);
+  for (auto& v : out.pixels)
+    if (rng.uniform<double>() < share) v = int32_t(rng.uniform_int(palette_size));
+  return out;
 }
 
 }  // namespace deepgen::eval
