@@ -8,7 +8,13 @@
 //                      then separate passes for bias, σ/tanh, c and h
 //   train_step/64      a PixelRNN training step: forward, backward, Adam
 //   sample/B           drawing B images of 400 pixels from scratch
+//   sample_bf16/B      the same with the 16-bit option (W_hh and fc.weight in
+//                      bfloat16; SamplingOptions::bf16_weights)
 //   complete_test      completing 40 images from their top half (the TEST set's size)
+//   train_step_2d/64, sample_2d/B, sample_2d_bf16/B
+//                      the same for the PixelRNN that also sees the row above
+//                      and its position: the example program's default,
+//                      above+position with 256 cells
 //   vae_step/64        a training step of the lecture-shaped VAE (one-hot
 //                      400×167 → 512 → 256 → 2×10; 10 → 256 → 512 → 400×167)
 //   vae_step_default/64  the same for deepgen's default VAE (colour_dim 16)
@@ -79,35 +85,51 @@ void BM_lstm_step_plain(benchmark::State& state) {
   set_gflops(state, lstm_step_flops(B));
 }
 
+// The lecture's model (previous pixel, 512 cells) and the example program's
+// default (above+position, 256 cells) on 20 × 20 images.
+models::PixelRNNConfig lecture_config() { return {K, H, models::PixelContext::previous, 0, 0}; }
+models::PixelRNNConfig default_2d_config() { return {K, 256, models::PixelContext::above_position, 20, 20}; }
+
 // ---- 2. PixelRNN training step ----------------------------------------------------------
 // FLOPs: recurrence 3·2·B·P·4H·H (forward h·W_hhᵀ, backward dh, dW_hh) and the
-// output layer 2·B·P·H·K forward + 4·B·P·H·K backward: 174 GFLOP at B = 64.
-double train_step_flops(int64_t B) { return 3.0 * 2 * B * P * G * H + 6.0 * B * P * H * K; }
+// output layer 2·B·P·H·K forward + 4·B·P·H·K backward: 174 GFLOP at B = 64
+// and H = 512. The inputs are gathers (1 or 6 per step), no multiply.
+double train_step_flops(int64_t B, int64_t hidden) {
+  return 3.0 * 2 * B * P * 4 * hidden * hidden + 6.0 * B * P * hidden * K;
+}
 
-void BM_train_step(benchmark::State& state) {
+void train_step(benchmark::State& state, const models::PixelRNNConfig& config) {
   const int64_t B = state.range(0);
   Philox rng(1);
-  models::PixelRNN<float> model(K, H, rng);
+  models::PixelRNN<float> model(config, rng);
   optim::Adam<float> adam(model.named_parameters());
   const Tensor<int32_t> images = random_images(B, rng);
   model.train_step(images, adam, 1.0);  // warm-up: first touch of every buffer
   for (auto _ : state) benchmark::DoNotOptimize(model.train_step(images, adam, 1.0));
-  set_gflops(state, train_step_flops(B));
+  set_gflops(state, train_step_flops(B, config.hidden_size));
   state.counters["pixels/s"] = benchmark::Counter(double(B * P), benchmark::Counter::kIsIterationInvariantRate);
 }
+void BM_train_step(benchmark::State& state) { train_step(state, lecture_config()); }
+void BM_train_step_2d(benchmark::State& state) { train_step(state, default_2d_config()); }
 
 // ---- 3. sampling and completion ---------------------------------------------------------
 // FLOPs per generated or read pixel: 2·4H·H (recurrence) + 2·H·K (output layer).
-double pixel_flops() { return 2.0 * G * H + 2.0 * H * K; }
+double pixel_flops(int64_t hidden = H) { return 2.0 * 4 * hidden * hidden + 2.0 * hidden * K; }
 
-void BM_sample(benchmark::State& state) {
+void sample(benchmark::State& state, const models::PixelRNNConfig& config, bool bf16) {
   const int64_t B = state.range(0);
   Philox rng(1);
-  const models::PixelRNN<float> model(K, H, rng);
+  const models::PixelRNN<float> model(config, rng);
+  SamplingOptions options;
+  options.bf16_weights = bf16;
   uint64_t seed = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(model.sample(B, P, {}, seed++));
-  set_gflops(state, double(B * P) * pixel_flops());
+  for (auto _ : state) benchmark::DoNotOptimize(model.sample(B, P, options, seed++));
+  set_gflops(state, double(B * P) * pixel_flops(config.hidden_size));
 }
+void BM_sample(benchmark::State& state) { sample(state, lecture_config(), false); }
+void BM_sample_bf16(benchmark::State& state) { sample(state, lecture_config(), true); }
+void BM_sample_2d(benchmark::State& state) { sample(state, default_2d_config(), false); }
+void BM_sample_2d_bf16(benchmark::State& state) { sample(state, default_2d_config(), true); }
 
 void BM_complete_test(benchmark::State& state) {
   Philox rng(1);
@@ -167,6 +189,10 @@ DEEPGEN_BENCH(BM_lstm_step)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark:
 DEEPGEN_BENCH(BM_lstm_step_plain)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 DEEPGEN_BENCH(BM_train_step)->Arg(64)->Unit(benchmark::kMillisecond)->Iterations(2);
 DEEPGEN_BENCH(BM_sample)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+DEEPGEN_BENCH(BM_sample_bf16)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+DEEPGEN_BENCH(BM_train_step_2d)->Arg(64)->Unit(benchmark::kMillisecond)->Iterations(2);
+DEEPGEN_BENCH(BM_sample_2d)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+DEEPGEN_BENCH(BM_sample_2d_bf16)->Arg(1)->Unit(benchmark::kMillisecond);
 DEEPGEN_BENCH(BM_complete_test)->Unit(benchmark::kMillisecond);
 DEEPGEN_BENCH(BM_vae_step)->Arg(64)->Unit(benchmark::kMillisecond);
 DEEPGEN_BENCH(BM_vae_step_default)->Arg(64)->Unit(benchmark::kMillisecond);

@@ -16,9 +16,18 @@ on the next step). Each setting runs in its own process, since glibc reads
 those variables at start-up.
 
 Prints one table, then lines for scripts:
-    ratio.<name>=<deepgen median / PyTorch median>
+    ratio.<name>=<deepgen median / PyTorch median, over all rounds>
+    worst.<name>=<the largest of the per-round ratios>
     ceiling.train_step_b64=<deepgen train step GFLOP/s / Eigen GEMM GFLOP/s>
+    worst.ceiling.train_step_b64=<the smallest per-round fraction>
+    target.<name>: <bound> worst <figure> met|MISSED
     torch.<name>=<PyTorch median, seconds>
+A round's ratio is deepgen's median in that round over PyTorch's in the same
+round, so "met in every round" reads off one line. The *_bf16 rows are
+deepgen's 16-bit sampling option, divided by PyTorch's float32 sampling (the
+same workload: PyTorch has no such option); the *_2d rows are the PixelRNN that
+also sees the row above and its position (the example program's default:
+above+position, 256 cells), against the same model written plainly in PyTorch.
 Exit status 2, with the reason, when PyTorch or the benchmark binary is missing.
 """
 import argparse
@@ -43,9 +52,22 @@ WORKLOADS = {
     "sample_b64": ("BM_sample/64", 3),
     "complete_test": ("BM_complete_test", 3),
     "vae_step_b64": ("BM_vae_step/64", 5),
+    "train_step_2d_b64": ("BM_train_step_2d/64", 3),
+    "sample_2d_b1": ("BM_sample_2d/1", 3),
+    "sample_2d_b64": ("BM_sample_2d/64", 3),
     "gemm_2048": ("BM_gemm/2048", 5),
 }
-RATIO_NAMES = ["lstm_step_b1", "lstm_step_b256", "train_step_b64", "sample_b1", "sample_b64", "vae_step_b64"]
+# deepgen-only rows: (deepgen benchmark, the PyTorch workload they are divided by)
+DEEPGEN_ONLY = {
+    "sample_b1_bf16": ("BM_sample_bf16/1", "sample_b1"),
+    "sample_2d_b1_bf16": ("BM_sample_2d_bf16/1", "sample_2d_b1"),
+}
+RATIO_NAMES = ["lstm_step_b1", "lstm_step_b256", "train_step_b64", "sample_b1", "sample_b1_bf16", "sample_b64",
+               "vae_step_b64", "train_step_2d_b64", "sample_2d_b1", "sample_2d_b1_bf16", "sample_2d_b64"]
+# The issue's targets (deepgen / PyTorch at most, in every round); the 2-D rows have none yet.
+TARGETS = {"lstm_step_b1": 0.10, "lstm_step_b256": 0.45, "train_step_b64": 0.45, "sample_b1": 0.09,
+           "sample_b1_bf16": 0.05, "sample_b64": 0.45, "vae_step_b64": 0.50}
+CEILING_TARGET = 0.85  # train_step_b64's GFLOP/s over the GEMM's, at least
 
 
 # ---- the PyTorch side (runs in a child process: --worker NAME) -------------------------------
@@ -86,6 +108,70 @@ def torch_workload(name):
                     y, state = self.lstm(F.one_hot(nxt, K).float()[:, None], state)
                     h = y[:, 0]
             return out
+
+    class PixelRNN2D(nn.Module):
+        """The 2-D context model written plainly: the previous pixel, the three
+        above it (zeros outside the image) and the pixel's row and column, each
+        one-hot, concatenated into one float input per step."""
+        W = 20
+        I = 4 * K + 2 * 20
+
+        def __init__(self, hidden=256):
+            super().__init__()
+            self.lstm = nn.LSTM(self.I, hidden, batch_first=True)
+            self.fc = nn.Linear(hidden, K)
+            t = torch.arange(P)
+            self.register_buffer("position", torch.cat([F.one_hot(t // self.W, 20), F.one_hot(t % self.W, 20)], 1).float())
+
+        def step_input(self, images, t):
+            """(B, I) input of step t from images (B, P) (pixels < t read)."""
+            B, W = images.shape[0], self.W
+            x = torch.zeros(B, self.I)
+            r, c = divmod(t, W)
+            if t > 0:
+                x[torch.arange(B), images[:, t - 1]] = 1
+            for block, dc in ((1, -1), (2, 0), (3, 1)):
+                if r > 0 and 0 <= c + dc < W:
+                    x[torch.arange(B), block * K + images[:, t - W + dc]] = 1
+            x[:, 4 * K:] = self.position[t]
+            return x
+
+        def inputs(self, images):
+            B, W = images.shape[0], self.W
+            img = images.reshape(B, P // W, W)
+            prev = torch.cat([torch.zeros(B, 1, K), F.one_hot(images[:, :-1], K).float()], 1)
+            pad = F.pad(F.one_hot(img, K).float(), (0, 0, 1, 1, 1, 0))  # (B, rows+1, W+2, K): a zero row above, zero columns beside
+            above = [pad[:, :-1, c0:c0 + W].reshape(B, P, K) for c0 in (0, 1, 2)]  # above-left, above, above-right
+            return torch.cat([prev] + above + [self.position.expand(B, P, -1)], 2)
+
+        def forward(self, images):
+            return self.fc(self.lstm(self.inputs(images))[0])
+
+        @torch.no_grad()
+        def sample(self, B):
+            out = torch.zeros(B, P, dtype=torch.long)
+            state = None
+            for t in range(P):
+                y, state = self.lstm(self.step_input(out, t)[:, None], state)
+                out[:, t] = torch.multinomial(torch.softmax(self.fc(y[:, 0]), dim=-1), 1)[:, 0]
+            return out
+
+    if name == "train_step_2d_b64":
+        model = PixelRNN2D()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        images = torch.randint(0, K, (64, P))
+
+        def run():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(images).reshape(-1, K), images.reshape(-1))
+            loss.backward()
+            opt.step()
+        return run, 1
+
+    if name.startswith("sample_2d_b"):
+        model = PixelRNN2D()
+        B = int(name[len("sample_2d_b"):])
+        return (lambda: model.sample(B)), 1
 
     if name.startswith("lstm_step_b"):
         B = int(name[len("lstm_step_b"):])
@@ -182,8 +268,12 @@ def setting_name(threads, malloc):
     return f"{threads} thread{'s' if threads > 1 else ''}{', malloc env' if malloc else ''}"
 
 
+def deepgen_benchmark(n):
+    return WORKLOADS[n][0] if n in WORKLOADS else DEEPGEN_ONLY[n][0]
+
+
 def run_deepgen(binary, names, repetitions):
-    filt = "|".join("^" + WORKLOADS[n][0] + "(/|$)" for n in names)
+    filt = "|".join("^" + deepgen_benchmark(n) + "(/|$)" for n in names)
     out = subprocess.run([binary, f"--benchmark_filter={filt}", "--benchmark_format=json",
                           f"--benchmark_repetitions={repetitions}"], capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
@@ -195,7 +285,7 @@ def run_deepgen(binary, names, repetitions):
         run = "/".join(p for p in b["run_name"].split("/") if not p.startswith(("repeats:", "iterations:"))
                        and p != "real_time")
         for n in names:
-            if WORKLOADS[n][0] == run:
+            if deepgen_benchmark(n) == run:
                 result[n] = (b["real_time"] * scale[b["time_unit"]], b.get("GFLOP/s", 0.0) / 1e9)
     return result, data.get("context", {})
 
@@ -212,10 +302,15 @@ def main():
     if args.worker:
         return worker(args.worker, args.threads, args.repeats)
 
-    names = [n for n in (args.only.split(",") if args.only else WORKLOADS)]
+    names = [n for n in (args.only.split(",") if args.only else list(WORKLOADS) + list(DEEPGEN_ONLY))]
     for n in names:
-        if n not in WORKLOADS:
-            sys.exit(f"compare_pytorch: unknown workload '{n}'; choose from {', '.join(WORKLOADS)}")
+        if n not in WORKLOADS and n not in DEEPGEN_ONLY:
+            sys.exit(f"compare_pytorch: unknown workload '{n}'; choose from "
+                     f"{', '.join(list(WORKLOADS) + list(DEEPGEN_ONLY))}")
+    # PyTorch runs every workload asked for, and the one each deepgen-only row is divided by.
+    torch_names = [n for n in WORKLOADS if n in names or any(DEEPGEN_ONLY[d][1] == n for d in names
+                                                             if d in DEEPGEN_ONLY)]
+    reference = {n: (DEEPGEN_ONLY[n][1] if n in DEEPGEN_ONLY else n) for n in names}
     binary = os.path.join(args.build, "benchmarks", "bench_cpu")
     if not os.access(binary, os.X_OK):
         print(f"compare_pytorch: {binary} not found; build it first: cmake --build {args.build} --target bench_cpu",
@@ -233,47 +328,64 @@ def main():
     # 1. PyTorch's fastest setting per workload.
     settings = [(t, m) for t in (1, 2) for m in (False, True)]
     best = {}
-    for n in names:
+    for n in torch_names:
         trial = {s: statistics.median(run_torch(n, *s, max(2, WORKLOADS[n][1] // 2))["times"]) for s in settings}
         best[n] = min(trial, key=trial.get)
         print(f"# {n}: PyTorch " + ", ".join(f"{setting_name(*s)} {v * 1e3:.3f} ms" for s, v in trial.items()),
               file=sys.stderr)
 
     # 2. Alternate: PyTorch (best setting), then deepgen, round after round.
-    torch_times = {n: [] for n in names}
-    deepgen_times = {n: [] for n in names}
+    # torch_rounds[n][r]: PyTorch's times in round r; deepgen_rounds[n][r]: deepgen's median in round r.
+    torch_rounds = {n: [] for n in torch_names}
+    deepgen_rounds = {n: [] for n in names}
     deepgen_gflops = {n: [] for n in names}
     context = {}
     for r in range(args.rounds):
-        for n in names:
-            torch_times[n] += run_torch(n, *best[n], WORKLOADS[n][1])["times"]
+        for n in torch_names:
+            torch_rounds[n].append(run_torch(n, *best[n], WORKLOADS[n][1])["times"])
         got, context = run_deepgen(binary, names, 3)
-        for n, (t, gf) in got.items():
-            deepgen_times[n].append(t)
+        for n in names:
+            t, gf = got.get(n, (float("nan"), float("nan")))
+            deepgen_rounds[n].append(t)
             deepgen_gflops[n].append(gf)
         print(f"# round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     med = lambda xs: statistics.median(xs) if xs else float("nan")
+    torch_med = {n: med([t for rnd in torch_rounds[n] for t in rnd]) for n in torch_names}
+    ratio = {n: med(deepgen_rounds[n]) / torch_med[reference[n]] for n in names}
+    worst = {n: max(d / med(tr) for d, tr in zip(deepgen_rounds[n], torch_rounds[reference[n]])) for n in names}
     ceiling = med(deepgen_gflops["gemm_2048"]) if "gemm_2048" in names else float("nan")
     print(f"\nPyTorch {torch_version} vs deepgen, {context.get('num_cpus', '?')} CPUs "
           f"at {context.get('mhz_per_cpu', '?')} MHz, medians of {args.rounds} alternating rounds\n")
-    print(f"| workload | PyTorch | PyTorch setting | deepgen | deepgen / PyTorch | deepgen GFLOP/s | of GEMM ceiling |")
-    print(f"|---|---|---|---|---|---|---|")
+    print("| workload | PyTorch | PyTorch setting | deepgen | deepgen / PyTorch | worst round | deepgen GFLOP/s | "
+          "of GEMM ceiling |")
+    print("|---|---|---|---|---|---|---|---|")
 
     def fmt(s):
         return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.3f} s"
     for n in names:
-        t, d, gf = med(torch_times[n]), med(deepgen_times[n]), med(deepgen_gflops[n])
-        print(f"| {n} | {fmt(t)} | {setting_name(*best[n])} | {fmt(d)} | {d / t:.3f} | {gf:.1f} | "
+        t, d, gf = torch_med[reference[n]], med(deepgen_rounds[n]), med(deepgen_gflops[n])
+        setting = setting_name(*best[reference[n]]) + (f" ({reference[n]})" if reference[n] != n else "")
+        print(f"| {n} | {fmt(t)} | {setting} | {fmt(d)} | {ratio[n]:.3f} | {worst[n]:.3f} | {gf:.1f} | "
               f"{gf / ceiling:.2f} |")
     print()
     for n in RATIO_NAMES:
         if n in names:
-            print(f"ratio.{n}={med(deepgen_times[n]) / med(torch_times[n]):.4f}")
-    if "train_step_b64" in names and "gemm_2048" in names:
+            print(f"ratio.{n}={ratio[n]:.4f}")
+            print(f"worst.{n}={worst[n]:.4f}")
+    have_ceiling = "train_step_b64" in names and "gemm_2048" in names
+    if have_ceiling:
+        per_round = [a / b for a, b in zip(deepgen_gflops["train_step_b64"], deepgen_gflops["gemm_2048"])]
         print(f"ceiling.train_step_b64={med(deepgen_gflops['train_step_b64']) / ceiling:.4f}")
-    for n in names:
-        print(f"torch.{n}={med(torch_times[n]):.6g}")
+        print(f"worst.ceiling.train_step_b64={min(per_round):.4f}")
+    for n, bound in TARGETS.items():
+        if n in names:
+            print(f"target.{n}: <= {bound} worst {worst[n]:.4f} {'met' if worst[n] <= bound else 'MISSED'}")
+    if have_ceiling:
+        print(f"target.ceiling.train_step_b64: >= {CEILING_TARGET} worst {min(per_round):.4f} "
+              f"{'met' if min(per_round) >= CEILING_TARGET else 'MISSED'}")
+    for n in torch_names:
+        print(f"torch.{n}={torch_med[n]:.6g}")
 
 
 if __name__ == "__main__":

@@ -5,17 +5,21 @@
 //                             [--lr LR] [--schedule cosine|constant] [--hidden H] [--dropout P]
 //                             [--context previous|above|above+position]
 //                             [--no-flip] [--clip C] [--patience N] [--seed S] [--resume] [--device cpu|cuda]
-//   pixelrnn_pokemon eval     --data DIR --weights FILE [--images FILE] [--device cpu|cuda]
+//   pixelrnn_pokemon eval     --data DIR --weights FILE [--images FILE] [--device cpu|cuda] [--bf16]
 //   pixelrnn_pokemon complete --data DIR --weights FILE --keep FRACTION [--count N]
 //                             [--samples S] [--temperature T] [--seed S] [--device …] --out PNG
-//                             [--out-indices FILE]
+//                             [--out-indices FILE] [--bf16]
 //   pixelrnn_pokemon sample   --data DIR --weights FILE [--count N] [--temperature T]
-//                             [--seed S] [--device …] --out PNG [--out-indices FILE]
+//                             [--seed S] [--device …] --out PNG [--out-indices FILE] [--bf16]
 //   pixelrnn_pokemon stats    --data DIR --images FILE
 //
 // The model's context and sizes come from the checkpoint (pixel_context.hpp);
 // --out-indices writes the drawn images in the pixel_color format, which
 // `stats` (and `eval --images`) read.
+//
+// --bf16 keeps lstm.weight_hh_l0 and fc.weight in bfloat16 while the CPU
+// sampler steps (SamplingOptions::bf16_weights): faster, not exact float32;
+// `eval --bf16` prints the NLL of that arithmetic (docs/performance.md).
 //
 // --device cuda runs the work on the GPU (cuda::PixelRNN, built when the
 // CUDA toolkit was found at configure time); checkpoints are the same files
@@ -103,7 +107,21 @@ class Engine : public DeviceModel<Model> {
     return m_model.nll(set.pixels.data(), set.count, set.pixels_per_image());
   }
 
-  Tensor<int32_t> complete(const Tensor<int32_t>& images, int64_t keep, double temperature, uint64_t seed) {
+  /// The NLL through the sampler's step with bfloat16 weights (CPU only; --bf16).
+  double nll_bf16(const data::ImageSet& set) {
+    const int64_t P = set.pixels_per_image(), batch = 64;
+    double total = 0;
+    for (int64_t first = 0; first < set.count; first += batch) {
+      const int64_t B = std::min(batch, set.count - first);
+      Tensor<int32_t> images(Shape{B, P});
+      std::copy_n(set.pixels.data() + first * P, B * P, images.data());
+      total += m_model.stepwise_nll(images, true) * double(B);
+    }
+    return total / double(set.count);
+  }
+
+  Tensor<int32_t> complete(const Tensor<int32_t>& images, int64_t keep, double temperature, uint64_t seed,
+                           bool bf16) {
 #if defined(DEEPGEN_WITH_CUDA)
     if (m_gpu) {
       Tensor<int32_t> out = images;
@@ -111,7 +129,9 @@ class Engine : public DeviceModel<Model> {
       return out;
     }
 #endif
-    return m_model.complete(images, keep, {temperature, 0}, seed);
+    SamplingOptions options{temperature, 0};
+    options.bf16_weights = bf16;
+    return m_model.complete(images, keep, options, seed);
   }
 };
 
@@ -195,7 +215,13 @@ struct UseOptions {
   double keep = 0.5, temperature = 1.0;
   int count = 8, samples = 4;
   uint64_t seed = 1;
+  bool bf16 = false;  // weight_hh and fc.weight in bfloat16 (CPU sampling option)
 };
+
+/// --bf16 is the CPU sampler's option; refused with --device cuda.
+void check_bf16(const UseOptions& u) {
+  DEEPGEN_CHECK(!u.bf16 || u.device == "cpu", "--bf16 is an option of the CPU sampler; drop it or use --device cpu");
+}
 
 constexpr int SCALE = 4;  // 20×20 sprites drawn 80×80
 
@@ -203,7 +229,9 @@ int eval(const UseOptions& u) {
   const Split s = data::load_pokemon_split(u.data);
   Model model = models::load_pixelrnn(u.weights, s.data.palette.size());
   const data::ImageSet set = u.images.empty() ? s.test : data::load_pixel_colors(u.images, s.data.palette.size());
-  std::printf("nll_nats_per_pixel=%.6f\n", Engine(u.device, model, nullptr).nll(set));
+  check_bf16(u);
+  Engine engine(u.device, model, nullptr);
+  std::printf("nll_nats_per_pixel=%.6f\n", u.bf16 ? engine.nll_bf16(set) : engine.nll(set));
   return 0;
 }
 
@@ -223,10 +251,11 @@ int complete(const UseOptions& u) {  // --keep, --count and --samples are in ran
   const int64_t keep = models::kept_pixels(u.keep, s.test.side);  // refuses a --keep that rounds to 0 or all rows
   DEEPGEN_CHECK(u.count <= s.test.count, "--count ", u.count, " must be between 1 and ", s.test.count,
                 " (the TEST images)");
+  check_bf16(u);
   Model model = models::load_pixelrnn(u.weights, s.data.palette.size());
   // Every (image, sample) pair is one row of the batch, completed together.
   const Tensor<int32_t> batch = models::repeat_images(s.test, u.count, u.samples);
-  const Tensor<int32_t> done = Engine(u.device, model, nullptr).complete(batch, keep, u.temperature, u.seed);
+  const Tensor<int32_t> done = Engine(u.device, model, nullptr).complete(batch, keep, u.temperature, u.seed, u.bf16);
   io::write_png(u.out, io::grid(models::completion_cells(s.test, done, keep, u.samples, s.data.palette, SCALE),
                                 u.samples + 2, 2));
   std::printf("wrote %s\n", u.out.c_str());
@@ -236,10 +265,12 @@ int complete(const UseOptions& u) {  // --keep, --count and --samples are in ran
 
 int sample(const UseOptions& u) {
   const Split s = data::load_pokemon_split(u.data);
+  check_bf16(u);
   Model model = models::load_pixelrnn(u.weights, s.data.palette.size());
   const int64_t side = s.test.side;
-  const Tensor<int32_t> drawn =
-      Engine(u.device, model, nullptr).complete(Tensor<int32_t>(Shape{u.count, side * side}), 0, u.temperature, u.seed);
+  const Tensor<int32_t> drawn = Engine(u.device, model, nullptr)
+                                    .complete(Tensor<int32_t>(Shape{u.count, side * side}), 0, u.temperature, u.seed,
+                                              u.bf16);
   std::vector<io::RgbImage> cells;
   for (int i = 0; i < u.count; ++i)
     cells.push_back(io::render_palette_image(drawn.data() + i * side * side, int(side), s.data.palette, SCALE));
@@ -316,6 +347,10 @@ int main(int argc, char** argv) {
   add_defaulted(sample_cmd, "--count", u.count, "images to draw")->check(cli_checks::whole(1, cli_checks::MAX_IMAGES));
   for (auto* c : {train_cmd, eval_cmd, complete_cmd, sample_cmd})
     add_device_option(c, c == train_cmd ? t.device : u.device);
+  for (auto* c : {eval_cmd, complete_cmd, sample_cmd})
+    c->add_flag("--bf16", u.bf16,
+                "CPU: keep lstm.weight_hh_l0 and fc.weight in bfloat16 while stepping (half the bytes per pixel; "
+                "not exact float32; eval gives the NLL this sampler draws from)");
   for (auto* c : {complete_cmd, sample_cmd}) {
     c->add_option("--out", u.out, "PNG to write")->required()->check(cli_checks::output_file());
     c->add_option("--out-indices", u.out_indices, "also write the drawn images in the pixel_color format")

@@ -77,6 +77,11 @@ struct Node {
 
   /// True while `grad` counts as all zeros whatever its buffer holds.
   bool grad_is_zero = false;
+  /// True for a rank-2 parameter kept in memory as the transpose of its
+  /// PyTorch layout because its op reads it faster that way (nn::OneHotLinear).
+  /// Checkpoints and optimizer state still see the PyTorch layout
+  /// (nn::file_layout, nn::storage_layout in nn/module.hpp).
+  bool stored_transposed = false;
 
   /// True for parameters and inputs (no backward function).
   bool is_leaf() const { return !backward_fn; }
@@ -130,6 +135,8 @@ class Var {
   }
   /// The name of the op that made this Var ("leaf" for parameters and inputs).
   const char* op() const { return node().op; }
+  /// True when value() is the transpose of the PyTorch layout (see Node::stored_transposed).
+  bool stored_transposed() const { return node().stored_transposed; }
 
   /// The graph node; throws if the Var is undefined.
   Node<T>& node() const {

@@ -15,10 +15,15 @@
 
 namespace deepgen {
 
-/// How to draw a class from logits: temperature and top-k.
+/// How to draw a class from logits: temperature and top-k; for a PixelRNN,
+/// also the precision of the weights each drawn pixel's step reads.
 struct SamplingOptions {
   double temperature = 1.0;  ///< 0: always the likeliest class
   int64_t top_k = 0;         ///< 0: no restriction
+  /// PixelRNN (float) only: keep lstm.weight_hh_l0 and fc.weight in bfloat16
+  /// while drawing (detail/bfloat16.hpp): half the bytes per step, each
+  /// weight rounded to 8 significant bits. Off: exact float32.
+  bool bf16_weights = false;
 };
 
 /// Throws deepgen::Error unless temperature >= 0 (finite) and top_k >= 0.

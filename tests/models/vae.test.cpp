@@ -85,7 +85,7 @@ TEST_CASE("VAE: nn.Sequential names and shapes; the lecture shape has 68.7M para
   Philox rng(Catch::rngSeed());
   VAE<float> vae(tiny(VAEMode::vae), rng);
   std::vector<std::string> names;
-  for (const auto& [name, p] : vae.named_parameters()) names.push_back(name + " " + p.shape().str());
+  for (const auto& [name, p] : vae.named_parameters()) names.push_back(name + " " + nn::file_shape(p).str());
   CHECK(names == std::vector<std::string>{"encoder.0.weight [5, 12]", "encoder.0.bias [5]",
                                           "encoder.2.weight [4, 5]", "encoder.2.bias [4]",
                                           "decoder.0.weight [4, 2]", "decoder.0.bias [4]",
@@ -140,6 +140,57 @@ TEST_CASE("VAEConfig::from_parameters reads mode and sizes back from the shapes"
   auto odd = io::parameter_tensors(model);
   odd["encoder.2.weight"] = Tensor<float>(Shape{3, 5});
   REQUIRE_THROWS_WITH(VAEConfig::from_parameters(odd, 3, "m.safetensors"), Contains("3 outputs") && Contains("2 dimensions"));
+}
+
+TEST_CASE("VAE: the one-hot layer is kept transposed; files and optimizer state hold PyTorch's layout",
+          "[vae][checkpoint]") {
+  Philox rng(Catch::rngSeed());
+  VAE<double> model(tiny(VAEMode::vae), rng);
+  const auto params = model.named_parameters();
+  REQUIRE(params[0].first == "encoder.0.weight");
+  CHECK(params[0].second.stored_transposed());
+  CHECK(params[0].second.shape() == Shape{12, 5});
+  CHECK(nn::file_shape(params[0].second) == Shape{5, 12});
+  // A file in PyTorch's layout (as every earlier checkpoint is): the encoder
+  // computed by hand from it, y = relu(W·onehot(x) + b) then encoder.2.
+  std::map<std::string, Tensor<double>> file = io::parameter_tensors(model);
+  for (auto& [name, t] : file)
+    for (auto& v : t) v = rng.uniform<double>() - 0.5;  // fresh values, so nothing matches by accident
+  VAE<double> loaded(tiny(VAEMode::vae), rng);
+  loaded.load_parameters(file, "old.safetensors");
+  const Tensor<int32_t> images = random_indices({3, 4}, 0, 3);
+  const Tensor<double>& W0 = file.at("encoder.0.weight");  // (5, 12)
+  const Tensor<double>& W2 = file.at("encoder.2.weight");  // (4, 5)
+  const Tensor<double> enc = loaded.encoder_output(images).value();
+  for (int64_t b = 0; b < 3; ++b)
+    for (int64_t o = 0; o < 4; ++o) {
+      double want = file.at("encoder.2.bias")[o];
+      for (int64_t j = 0; j < 5; ++j) {
+        double h = file.at("encoder.0.bias")[j];
+        for (int64_t p = 0; p < 4; ++p) h += W0.at(j, p * 3 + images.at(b, p));
+        want += W2.at(o, j) * std::max(h, 0.0);
+      }
+      CHECK(enc.at(b, o) == Approx(want).epsilon(1e-12));
+    }
+  // Saving gives back exactly the file's tensors, and Adam's moments in the same layout.
+  for (const auto& [name, t] : io::parameter_tensors(loaded)) {
+    INFO(name);
+    REQUIRE(t.shape() == file.at(name).shape());
+    CHECK(std::equal(t.begin(), t.end(), file.at(name).begin()));
+  }
+  optim::Adam<double> adam(loaded.named_parameters());
+  loaded.train_step(images, adam, 0.0);
+  const auto state = adam.state();
+  CHECK(state.at("encoder.0.weight.exp_avg").shape() == Shape{5, 12});
+  // exp_avg after one step is (1 − β1)·g: row j, column p·K + x of the
+  // gradient in PyTorch's layout is the stored gradient's (p·K + x, j).
+  const Tensor<double>& g = loaded.named_parameters()[0].second.grad();
+  for (int64_t j = 0; j < 5; ++j)
+    for (int64_t c = 0; c < 12; ++c) CHECK(state.at("encoder.0.weight.exp_avg").at(j, c) == Approx(0.1 * g.at(c, j)));
+  optim::Adam<double> again(loaded.named_parameters());
+  again.load_state(state, "optim.safetensors");
+  const auto back = again.state();
+  for (const auto& [name, t] : state) CHECK(std::equal(t.begin(), t.end(), back.at(name).begin()));
 }
 
 TEST_CASE("VAE: gradients of the whole loss by central differences (double, fixed noise)", "[vae][gradcheck]") {

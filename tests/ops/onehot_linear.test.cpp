@@ -2,6 +2,7 @@
 // one-hot product it replaces, finite-difference gradients in double, bad
 // input; slice_columns (the VAE's mean / log-variance split), select_steps
 // (an encoder's state after each sentence) and add_per_sequence.
+#include <deepgen/ops/elementwise.hpp>
 #include <deepgen/ops/matmul.hpp>
 #include <deepgen/ops/onehot_linear.hpp>
 #include <deepgen/ops/slice.hpp>
@@ -29,21 +30,22 @@ Tensor<double> dense_onehot(const Tensor<int32_t>& images, int64_t K) {
 }  // namespace
 
 TEST_CASE("onehot_linear: equals the dense one-hot product, forward and backward", "[ops][onehot_linear]") {
-  const int64_t B = GENERATE(1, 7), P = GENERATE(1, 6), K = GENERATE(1, 5);
-  const int64_t H = 4;
-  SECTION("B=" + std::to_string(B) + " P=" + std::to_string(P) + " K=" + std::to_string(K)) {
+  // H = 40 splits the columns into slices of 16 and 24 on two threads.
+  const int64_t B = GENERATE(1, 7), P = GENERATE(1, 6), K = GENERATE(1, 5), H = GENERATE(4, 40);
+  SECTION("B=" + std::to_string(B) + " P=" + std::to_string(P) + " K=" + std::to_string(K) + " H=" +
+          std::to_string(H)) {
     const Tensor<int32_t> images = random_indices({B, P}, 0, int32_t(K));
-    V w(random_tensor({H, P * K}), true), b(random_tensor({H}), true);
-    const V y = onehot_linear(images, K, w, b);
+    V w_t(random_tensor({P * K, H}), true), b(random_tensor({H}), true);
+    const V y = onehot_linear(images, K, w_t, b);
     REQUIRE(y.shape() == Shape{B, H});
     backward(weighted_sum(y, 1));
-    const Tensor<double> dw = w.grad(), db = b.grad();
-    w.zero_grad();
+    const Tensor<double> dw = w_t.grad(), db = b.grad();
+    w_t.zero_grad();
     b.zero_grad();
-    const V ref = linear(V(dense_onehot(images, K)), w, b);
+    const V ref = add(matmul(V(dense_onehot(images, K)), w_t), b);  // onehot(x)·Wᵀ + b
     backward(weighted_sum(ref, 1));
     const double fwd_err = relative_error(y.value(), ref.value());
-    const double dw_err = relative_error(dw, w.grad()), db_err = relative_error(db, b.grad());
+    const double dw_err = relative_error(dw, w_t.grad()), db_err = relative_error(db, b.grad());
     INFO("forward " << fwd_err << ", dW " << dw_err << ", db " << db_err);
     REQUIRE(fwd_err <= 1e-14);  // written so that NaN fails
     REQUIRE(dw_err <= 1e-14);
@@ -52,28 +54,28 @@ TEST_CASE("onehot_linear: equals the dense one-hot product, forward and backward
 }
 
 TEST_CASE("onehot_linear: gradients by central differences (double)", "[ops][onehot_linear][gradcheck]") {
-  // K = 2 over 3 images makes repeated columns certain: their gradients must add up.
+  // K = 2 over 3 images makes repeated rows certain: their gradients must add up.
   const int64_t K = GENERATE(2, 5);
   SECTION("K=" + std::to_string(K)) {
     const Tensor<int32_t> images = random_indices({3, 4}, 0, int32_t(K));
-    V w(random_tensor({3, 4 * K}), true), b(random_tensor({3}), true);
-    check_gradients([&] { return weighted_sum(onehot_linear(images, K, w, b)); }, {w, b});
-    check_gradients([&] { return weighted_sum(onehot_linear(images, K, w)); }, {w});
+    V w_t(random_tensor({4 * K, 3}), true), b(random_tensor({3}), true);
+    check_gradients([&] { return weighted_sum(onehot_linear(images, K, w_t, b)); }, {w_t, b});
+    check_gradients([&] { return weighted_sum(onehot_linear(images, K, w_t)); }, {w_t});
   }
 }
 
 TEST_CASE("onehot_linear: bad input names the shapes and the remedy", "[ops][onehot_linear][errors]") {
-  V w(random_tensor({3, 8}), true), b(random_tensor({3}), true);
+  V w_t(random_tensor({8, 3}), true), b(random_tensor({3}), true);
   const Tensor<int32_t> images({2, 4}, {0, 1, 0, 1, 1, 1, 2, 0});
-  REQUIRE_THROWS_WITH(onehot_linear(images, 2, w, b),
+  REQUIRE_THROWS_WITH(onehot_linear(images, 2, w_t, b),
                       Contains("class 2") && Contains("image 1, position 2") && Contains("[0, 2)"));
   const Tensor<int32_t> negative({1, 4}, {0, -1, 0, 0});
-  REQUIRE_THROWS_WITH(onehot_linear(negative, 2, w, b), Contains("class -1"));
-  REQUIRE_THROWS_WITH(onehot_linear(images, 3, w, b), Contains("[3, 8]") && Contains("(H, 12)"));
+  REQUIRE_THROWS_WITH(onehot_linear(negative, 2, w_t, b), Contains("class -1"));
+  REQUIRE_THROWS_WITH(onehot_linear(images, 3, w_t, b), Contains("[8, 3]") && Contains("(12, H)"));
   V bad_bias(random_tensor({4}));
-  REQUIRE_THROWS_WITH(onehot_linear(Tensor<int32_t>(Shape{2, 4}), 2, w, bad_bias),
+  REQUIRE_THROWS_WITH(onehot_linear(Tensor<int32_t>(Shape{2, 4}), 2, w_t, bad_bias),
                       Contains("bias must be (3)") && Contains("[4]"));
-  REQUIRE_THROWS_WITH(onehot_linear(Tensor<int32_t>(Shape{8}), 1, w, b), Contains("(B, P)") && Contains("[8]"));
+  REQUIRE_THROWS_WITH(onehot_linear(Tensor<int32_t>(Shape{8}), 1, w_t, b), Contains("(B, P)") && Contains("[8]"));
 }
 
 TEST_CASE("slice_columns: values, gradients of two slices that add up, bad ranges", "[ops][gradcheck]") {

@@ -30,8 +30,8 @@ nn::NamedParameters<T> matching_parameters(const nn::Module<T>& model, const Par
                 " parameters, the GPU one ", store.count(), "; build both from the same configuration");
   for (int i = 0; i < store.count(); ++i) {
     const auto& [name, p] = params[size_t(i)];
-    DEEPGEN_CHECK(name == store.name(i) && p.value().shape() == Shape(store.shape(i)), "GPU model: parameter ", i,
-                  " is '", name, "' of shape ", p.value().shape(), " but the GPU model holds '", store.name(i),
+    DEEPGEN_CHECK(name == store.name(i) && nn::file_shape(p) == Shape(store.shape(i)), "GPU model: parameter ", i,
+                  " is '", name, "' of shape ", nn::file_shape(p), " but the GPU model holds '", store.name(i),
                   "' of shape ", Shape(store.shape(i)), "; build both from the same configuration");
   }
   return params;
@@ -42,7 +42,11 @@ nn::NamedParameters<T> matching_parameters(const nn::Module<T>& model, const Par
 template <typename T>
 void copy_to_device(const nn::Module<T>& model, const optim::Adam<T>* adam, ParameterStore<T>& store) {
   const nn::NamedParameters<T> params = detail::matching_parameters(model, store);
-  for (int i = 0; i < store.count(); ++i) store.set_parameter(i, params[size_t(i)].second.value().data());
+  // The store holds PyTorch's layout (Adam's state() gives the moments in it too).
+  for (int i = 0; i < store.count(); ++i) {
+    const Var<T>& p = params[size_t(i)].second;
+    store.set_parameter(i, nn::file_layout(p, p.value()).data());
+  }
   if (adam == nullptr) return;
   const auto state = adam->state();
   for (int i = 0; i < store.count(); ++i) {
@@ -57,7 +61,12 @@ void copy_to_device(const nn::Module<T>& model, const optim::Adam<T>* adam, Para
 template <typename T>
 void copy_to_host(const ParameterStore<T>& store, nn::Module<T>& model, optim::Adam<T>* adam) {
   nn::NamedParameters<T> params = detail::matching_parameters(model, store);
-  for (int i = 0; i < store.count(); ++i) store.get_parameter(i, params[size_t(i)].second.value().data());
+  for (int i = 0; i < store.count(); ++i) {
+    Var<T>& p = params[size_t(i)].second;
+    Tensor<T> value = Tensor<T>::uninitialized(nn::file_shape(p));
+    store.get_parameter(i, value.data());
+    p.value() = nn::storage_layout(p, value);
+  }
   if (adam == nullptr) return;
   auto state = adam->state();
   for (int i = 0; i < store.count(); ++i) {

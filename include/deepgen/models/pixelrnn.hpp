@@ -20,9 +20,9 @@
 // of the sequence.
 #pragma once
 
-#include <vector>
-
 #include <cmath>
+#include <type_traits>
+#include <vector>
 
 #include "../detail/colours.hpp"
 #include "../nn/linear.hpp"
@@ -134,21 +134,44 @@ class PixelRNN : public nn::Module<T> {
     for (int64_t b = 0; b < B; ++b) rngs.emplace_back(seed, first_index + uint64_t(b));
     std::vector<int32_t> next(static_cast<size_t>(B * S));  // the next step's tokens, S per image
     std::vector<T> probs;
-    nn::LSTMStepper<T> stepper(m_lstm, S);
+    Stepper stepper(*this, sampling.bf16_weights);
     Tensor<T> logits(Shape{B, K});
-    const auto W = m_fc.weight().value().matrix();
-    const auto bias = m_fc.bias().value().vec().transpose();
     auto L = logits.matrix();
-    L.noalias() = state.h.matrix() * W.transpose();
-    L.rowwise() += bias;
+    L.noalias() = state.h.matrix() * m_fc.weight().value().matrix().transpose();
+    L.rowwise() += m_fc.bias().value().vec().transpose();
     for (int64_t t = keep; t < P; ++t) {
       for (int64_t b = 0; b < B; ++b) {
         out.at(b, t) = sample_logits(logits.data() + b * K, K, sampling, rngs[b], probs);
         if (t + 1 < P) m_config.step_tokens(out.data() + b * P, t + 1, next.data() + b * S);  // reads pixels ≤ t
       }
-      if (t + 1 < P) stepper.step(next.data(), state, W, bias.transpose(), L);  // and the next logits
+      if (t + 1 < P) stepper.step(next.data(), state, L);  // and the next logits
     }
     return out;
+  }
+
+  /// The NLL in nats per pixel of `images` (B, P), computed step by step with
+  /// the sampler's arithmetic (LSTMStepper) instead of the sequence op: with
+  /// bf16_weights, the likelihood that sampling with that option draws from.
+  /// Without, it equals loss() up to float rounding.
+  double stepwise_nll(const Tensor<int32_t>& images, bool bf16_weights = false) const {
+    check_images(images, "PixelRNN::stepwise_nll");
+    NoGradGuard no_grad;
+    const int64_t B = images.dim(0), P = images.dim(1), K = palette_size(), S = m_config.slots();
+    nn::LSTMState<T> state = nn::LSTMState<T>::zeros(B, hidden_size());
+    Stepper stepper(*this, bf16_weights);
+    std::vector<int32_t> tokens(static_cast<size_t>(B * S));
+    Tensor<T> logits(Shape{B, K});
+    double total = 0;
+    for (int64_t t = 0; t < P; ++t) {
+      for (int64_t b = 0; b < B; ++b) m_config.step_tokens(images.data() + b * P, t, tokens.data() + b * S);
+      stepper.step(tokens.data(), state, logits.matrix());
+      for (int64_t b = 0; b < B; ++b) {
+        const auto row = logits.matrix().row(b).template cast<double>();
+        const double top = row.maxCoeff();
+        total += std::log((row.array() - top).exp().sum()) + top - row(images.at(b, t));
+      }
+    }
+    return total / double(B * P);
   }
 
   /// Draw `count` new images of P pixels from scratch (a 2-D context model: P = width · height).
@@ -190,6 +213,33 @@ class PixelRNN : public nn::Module<T> {
       for (int64_t t = 0; t < steps; ++t) m_config.step_tokens(images.data() + b * P, t, in.data() + (b * steps + t) * S);
     return in;
   }
+
+  /// The sampler's step with the output layer: the LSTM stepper and fc,
+  /// both float32 or both bfloat16.
+  class Stepper {
+   public:
+    Stepper(const PixelRNN& model, bool bf16_weights)
+        : m_model(model), m_lstm(model.m_lstm, model.m_config.slots(), bf16_weights) {
+      if constexpr (std::is_same_v<T, float>)
+        if (bf16_weights) {
+          const Tensor<T>& W = model.m_fc.weight().value();
+          m_fc16 = deepgen::detail::Bf16Matrix(W.data(), W.dim(0), W.dim(1), W.dim(1));
+        }
+    }
+    /// Advance `state` by one step on `tokens` (B·S) and write the new logits (B, K).
+    void step(const int32_t* tokens, nn::LSTMState<T>& state, Eigen::Ref<MatrixRM<T>> logits) {
+      const auto bias = m_model.m_fc.bias().value().vec();
+      if (m_fc16.rows() > 0)
+        m_lstm.step(tokens, state, m_fc16, bias, logits);
+      else
+        m_lstm.step(tokens, state, m_model.m_fc.weight().value().matrix(), bias, logits);
+    }
+
+   private:
+    const PixelRNN& m_model;
+    nn::LSTMStepper<T> m_lstm;
+    deepgen::detail::Bf16Matrix m_fc16;  // fc.weight in bfloat16, empty for float32
+  };
 
   PixelRNNConfig m_config;
   nn::LSTM<T> m_lstm;

@@ -18,7 +18,8 @@
 // regression averages them into grey.
 //
 // The encoder's first layer reads the one-hot image (P·K inputs) as a sum of
-// P gathered weight columns (ops/onehot_linear.hpp), never as a P·K-wide GEMM.
+// P gathered weight rows (nn/onehot_linear.hpp), never as a P·K-wide GEMM; it
+// keeps that weight transposed in memory, PyTorch's layout in files.
 // Both MLPs use ReLU between layers and are named like PyTorch's
 // nn.Sequential(Linear, ReLU, Linear, …): encoder.0.weight (H₀, P·K),
 // encoder.2.weight, …, decoder.0.weight (H, D), …, (with colour_dim E > 0 also
@@ -35,15 +36,16 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "../detail/colours.hpp"
 #include "../nn/linear.hpp"
+#include "../nn/onehot_linear.hpp"
 #include "../ops/elementwise.hpp"
 #include "../ops/gaussian.hpp"
 #include "../ops/matmul.hpp"
-#include "../ops/onehot_linear.hpp"
 #include "../ops/reshape.hpp"
 #include "../ops/slice.hpp"
 #include "../ops/softmax_cross_entropy.hpp"
@@ -204,7 +206,8 @@ class VAE : public nn::Module<T> {
     std::vector<int64_t> dec{m_config.latent};
     dec.insert(dec.end(), m_config.decoder_hidden.begin(), m_config.decoder_hidden.end());
     dec.push_back(m_config.decoder_outputs());
-    for (size_t i = 0; i + 1 < enc.size(); ++i) m_encoder.emplace_back(enc[i], enc[i + 1], rng);
+    m_input.emplace(m_config.pixels, m_config.palette_size, enc[1], rng);
+    for (size_t i = 1; i + 1 < enc.size(); ++i) m_encoder.emplace_back(enc[i], enc[i + 1], rng);
     for (size_t i = 0; i + 1 < dec.size(); ++i) m_decoder.emplace_back(dec[i], dec[i + 1], rng);
     if (m_config.colour_dim > 0) {
       // C as nn.Linear(E, K, bias=False) would be; b starts at zero, so every
@@ -231,9 +234,8 @@ class VAE : public nn::Module<T> {
   /// (1): images (B, P) → (B, 2D) = [m | s] for a VAE, (B, D) codes for an AE.
   Var<T> encoder_output(const Tensor<int32_t>& images) const {
     check_images(images, "VAE::encoder_output");
-    const nn::Linear<T>& first = m_encoder.front();
-    Var<T> h = onehot_linear(images, palette_size(), first.weight(), first.bias());
-    for (size_t i = 1; i < m_encoder.size(); ++i) h = m_encoder[i](relu(h));
+    Var<T> h = (*m_input)(images);
+    for (const nn::Linear<T>& layer : m_encoder) h = layer(relu(h));
     return h;
   }
 
@@ -367,8 +369,9 @@ class VAE : public nn::Module<T> {
   }
 
   void collect_parameters(const std::string& prefix, nn::NamedParameters<T>& out) const override {
+    m_input->collect_parameters(prefix + "encoder.0.", out);
     for (size_t i = 0; i < m_encoder.size(); ++i)
-      m_encoder[i].collect_parameters(prefix + "encoder." + std::to_string(2 * i) + ".", out);
+      m_encoder[i].collect_parameters(prefix + "encoder." + std::to_string(2 * i + 2) + ".", out);
     for (size_t i = 0; i < m_decoder.size(); ++i)
       m_decoder[i].collect_parameters(prefix + "decoder." + std::to_string(2 * i) + ".", out);
     if (m_colours.defined()) {
@@ -390,7 +393,8 @@ class VAE : public nn::Module<T> {
   }
 
   VAEConfig m_config;
-  std::vector<nn::Linear<T>> m_encoder;  // [0] reads the one-hot image (onehot_linear)
+  std::optional<nn::OneHotLinear<T>> m_input;  // encoder.0, built once the sizes are checked
+  std::vector<nn::Linear<T>> m_encoder;  // encoder.2, encoder.4, …
   std::vector<nn::Linear<T>> m_decoder;
   Var<T> m_colours;     // (K, E), colour_dim > 0 only
   Var<T> m_pixel_bias;  // (P, K), colour_dim > 0 only

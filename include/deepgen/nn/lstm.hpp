@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "../detail/bfloat16.hpp"
 #include "../ops/embedding.hpp"
 #include "../ops/lstm.hpp"
 #include "../ops/matmul.hpp"
@@ -118,14 +120,22 @@ class LSTM : public Module<T> {
 /// its units' cell update with no synchronisation in between: one parallel
 /// region per step, both cores streaming the 4 MiB of W_hh at batch 1, where
 /// a plain matrix-vector product would use one.
+///
+/// With `bf16_weights` (float only) W_hh is kept in bfloat16
+/// (detail/bfloat16.hpp): half the bytes per step, each product rounded as
+/// that header says. The step is then no longer exact float32 arithmetic:
+/// an option for sampling, off by default.
 template <typename T>
 class LSTMStepper {
  public:
   /// A snapshot of `lstm`'s weights in the stepper's layout; each step reads
-  /// `slots` tokens per row (a multi-hot input, as forward_onehot's (B, T, S)).
-  explicit LSTMStepper(const LSTM<T>& lstm, int64_t slots = 1)
+  /// `slots` tokens per row (a multi-hot input, as forward_onehot's (B, T, S));
+  /// `bf16_weights` keeps W_hh in bfloat16 (T = float only).
+  explicit LSTMStepper(const LSTM<T>& lstm, int64_t slots = 1, bool bf16_weights = false)
       : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_slots(slots), m_bounds(slice_bounds(m_hidden)) {
     DEEPGEN_CHECK(slots >= 1, "LSTMStepper: slots = ", slots, "; a step reads at least one token per row");
+    DEEPGEN_CHECK(!bf16_weights || (std::is_same_v<T, float>), "LSTMStepper: bfloat16 weights need a float model; "
+                  "this one is double");
     const int64_t H = m_hidden, G = 4 * H;
     const auto W_hh = lstm.weight_hh().value().matrix();
     const auto W_ih = lstm.weight_ih().value().matrix();
@@ -144,7 +154,15 @@ class LSTMStepper {
     }
     for (int64_t k = 0; k < m_input; ++k)
       for (int64_t to = 0; to < G; ++to) m_weight_ih_t(k, to) = W_ih_t(k, from[size_t(to)]);
+    if constexpr (std::is_same_v<T, float>)
+      if (bf16_weights) {
+        m_weight_hh16 = deepgen::detail::Bf16Matrix(m_weight_hh.data(), G, H, H);
+        m_weight_hh.resize(0, 0);  // only the bfloat16 copy is read
+      }
   }
+
+  /// True when W_hh is kept in bfloat16.
+  bool bf16_weights() const { return m_weight_hh16.rows() > 0; }
 
   /// I, the number of input symbols.
   int64_t input_size() const { return m_input; }
@@ -169,13 +187,28 @@ class LSTMStepper {
                   "LSTMStepper::step: projection (", weight_out.rows(), ", ", weight_out.cols(), ") + bias (",
                   bias_out.size(), ") into logits (", logits.rows(), ", ", logits.cols(),
                   ") does not fit hidden size ", hidden_size(), " and batch ", state.h.dim(0));
-    const Projection p{&weight_out, &bias_out, &logits};
+    const Projection p{&weight_out, nullptr, &bias_out, &logits};
+    step_impl(tokens, state, &p);
+  }
+
+  /// The same step and projection with W_out in bfloat16 (a bf16 stepper:
+  /// the sampler's fastest path), h' rounded to bfloat16 for the product.
+  void step(const int32_t* tokens, LSTMState<T>& state, const deepgen::detail::Bf16Matrix& weight_out16,
+            const Eigen::Ref<const VectorX<T>>& bias_out, Eigen::Ref<MatrixRM<T>> logits) {
+    DEEPGEN_CHECK(bf16_weights() && weight_out16.cols() == hidden_size() && bias_out.size() == weight_out16.rows() &&
+                      logits.rows() == state.h.dim(0) && logits.cols() == weight_out16.rows(),
+                  "LSTMStepper::step: bfloat16 projection (", weight_out16.rows(), ", ", weight_out16.cols(),
+                  ") + bias (", bias_out.size(), ") into logits (", logits.rows(), ", ", logits.cols(),
+                  ") does not fit hidden size ", hidden_size(), " and batch ", state.h.dim(0),
+                  bf16_weights() ? "" : ", or the stepper was built without bf16_weights");
+    const Projection p{nullptr, &weight_out16, &bias_out, &logits};
     step_impl(tokens, state, &p);
   }
 
  private:
   struct Projection {
-    const Eigen::Ref<const MatrixRM<T>>* weight;
+    const Eigen::Ref<const MatrixRM<T>>* weight;         // float32 W_out, or
+    const deepgen::detail::Bf16Matrix* weight16;        // bfloat16 W_out
     const Eigen::Ref<const VectorX<T>>* bias;
     Eigen::Ref<MatrixRM<T>>* logits;
   };
@@ -197,6 +230,10 @@ class LSTMStepper {
     const Eigen::Map<const MatrixRM<T>> h_prev(state.h.data(), B, H);
     const T* c_prev = state.c.data();
     const int slices = int(m_bounds.size()) - 1;
+    const bool bf16 = bf16_weights();
+    if constexpr (std::is_same_v<T, float>)
+      if (bf16) m_weight_hh16.round_input(state.h.data(), B, H, m_h16);
+    if (m_out16.size() < size_t(slices)) m_out16.resize(size_t(slices));
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(slices)
 #endif
@@ -209,7 +246,27 @@ class LSTMStepper {
       for (int s = tid; s < slices; s += threads) {
         const int64_t j0 = m_bounds[size_t(s)], n = m_bounds[size_t(s) + 1] - j0;
         deepgen::detail::StridedMap<T> A(m_act.data() + 4 * j0, B, 4 * n, Eigen::OuterStride<>(G));
-        A.noalias() = h_prev * m_weight_hh.middleRows(4 * j0, 4 * n).transpose();  // (1)
+        // (1), rows [r0, r0 + nr) of the slice, float32 or bfloat16.
+        auto product = [&](int64_t r0, int64_t nr) {
+          if constexpr (std::is_same_v<T, float>)
+            if (bf16) return m_weight_hh16.multiply(m_h16, B, 4 * j0 + r0, 4 * j0 + r0 + nr, A.data() + r0, G);
+          A.middleCols(r0, nr).noalias() = h_prev * m_weight_hh.middleRows(4 * j0 + r0, nr).transpose();
+        };
+        if (B <= SMALL_BATCH) {
+          // In chunks of rows, walked backwards on every other step: a core's
+          // slice of W_hh (2 MiB for H = 512 on two cores, 1 MiB in bfloat16)
+          // is about its L2's size, and a cyclic walk over a buffer that size
+          // misses on every line of an LRU cache, while walking back over what
+          // the last step read last finds much of it still there. Each row's
+          // dot product is the same whichever order the chunks run in.
+          const int64_t rows = 4 * n, chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+          for (int64_t q = 0; q < chunks; ++q) {
+            const int64_t r0 = (m_backwards ? chunks - 1 - q : q) * CHUNK_ROWS;
+            product(r0, std::min(CHUNK_ROWS, rows - r0));
+          }
+        } else {
+          product(0, 4 * n);
+        }
         A.rowwise() += m_bias.segment(4 * j0, 4 * n).transpose();
         for (int64_t b = 0; b < B; ++b)
           for (int64_t k = 0; k < S; ++k)
@@ -221,16 +278,30 @@ class LSTMStepper {
 #if defined(_OPENMP)
 #pragma omp barrier
 #endif
-        const auto& W = *proj->weight;
-        const int64_t K = W.rows(), k0 = K * tid / threads, nk = K * (tid + 1) / threads - k0;
+        const int64_t K = proj->bias->size(), k0 = K * tid / threads, nk = K * (tid + 1) / threads - k0;
         auto out = proj->logits->middleCols(k0, nk);
-        out.noalias() = Eigen::Map<const MatrixRM<T>>(m_h_next.data(), B, H) * W.middleRows(k0, nk).transpose();
+        if (proj->weight16) {
+          if constexpr (std::is_same_v<T, float>) {
+            std::vector<uint16_t>& h16 = m_out16[size_t(tid)];  // each thread rounds h' for itself
+            proj->weight16->round_input(m_h_next.data(), B, H, h16);
+            proj->weight16->multiply(h16, B, k0, k0 + nk, out.data(), proj->logits->outerStride());
+          }
+        } else {
+          out.noalias() =
+              Eigen::Map<const MatrixRM<T>>(m_h_next.data(), B, H) * proj->weight->middleRows(k0, nk).transpose();
+        }
         out.rowwise() += proj->bias->segment(k0, nk).transpose();
       }
     }
     std::swap(state.h, m_h_next);
     std::swap(state.c, m_c_next);
+    m_backwards = !m_backwards;
   }
+
+  // Batches up to this size read W_hh in alternating directions (step_impl);
+  // larger ones reuse each row across the batch and run one GEMM per slice.
+  static constexpr int64_t SMALL_BATCH = 4;
+  static constexpr int64_t CHUNK_ROWS = 128;  // 256 KiB of W_hh at H = 512; 8 blocks of Bf16Matrix
 
   // Unit boundaries of the slices: one per thread, multiples of 16 units
   // (whole cache lines), at least 64 units each.
@@ -248,9 +319,13 @@ class LSTMStepper {
   int64_t m_hidden, m_input, m_slots;
   std::vector<int64_t> m_bounds;
   MatrixRM<T> m_weight_hh;    // (4H, H), rows in slice order: [i | f | g | o] of each slice's units
+  deepgen::detail::Bf16Matrix m_weight_hh16;         // the same in bfloat16 (bf16_weights; m_weight_hh then empty)
+  std::vector<uint16_t> m_h16;                       // h rounded to bfloat16, padded rows
+  std::vector<std::vector<uint16_t>> m_out16;        // per thread: h' rounded for the projection
   MatrixRM<T> m_weight_ih_t;  // (I, 4H), columns in the same order: a token selects one row
   VectorX<T> m_bias;          // b_ih + b_hh, same order
   Tensor<T> m_act, m_h_next, m_c_next;
+  bool m_backwards = false;  // the direction of the next step's walk over W_hh
 };
 
 /// One LSTM step (h, c) → (h', c'), PyTorch's nn.LSTMCell. Parameter names:

@@ -4,7 +4,9 @@
 // under a prefix ("fc.weight", "lstm.weight_ih_l0"), exactly the names
 // PyTorch's state_dict() uses, so checkpoints move between the two. A Var is
 // a shared handle, so the list holds handles to the module's own parameters:
-// an optimizer that updates them updates the module.
+// an optimizer that updates them updates the module. A parameter may be kept
+// in memory as the transpose of PyTorch's layout where its op reads it faster
+// so (Var::stored_transposed); file_layout() gives what checkpoints hold.
 #pragma once
 
 #include <cmath>
@@ -20,6 +22,39 @@ namespace deepgen::nn {
 /// Parameters with their PyTorch names ("fc.weight"), in a fixed order.
 template <typename T>
 using NamedParameters = std::vector<std::pair<std::string, Var<T>>>;
+
+namespace detail {
+/// The transpose of a rank-2 tensor, as a new tensor.
+template <typename T>
+Tensor<T> transposed(const Tensor<T>& t) {
+  DEEPGEN_ASSERT(t.rank() == 2);
+  Tensor<T> out = Tensor<T>::uninitialized(Shape{t.dim(1), t.dim(0)});
+  out.matrix() = t.matrix().transpose();
+  return out;
+}
+}  // namespace detail
+
+/// The shape parameter `p` has in checkpoints (its PyTorch shape), whatever
+/// its layout in memory (Var::stored_transposed).
+template <typename T>
+Shape file_shape(const Var<T>& p) {
+  const Shape& s = p.shape();
+  return p.stored_transposed() ? Shape{s[1], s[0]} : s;
+}
+
+/// `t`, a tensor laid out as parameter `p` is in memory (its value, a
+/// gradient, an Adam moment), in the PyTorch layout that files hold.
+template <typename T>
+Tensor<T> file_layout(const Var<T>& p, const Tensor<T>& t) {
+  return p.stored_transposed() ? detail::transposed(t) : t;
+}
+
+/// `t`, a tensor in parameter `p`'s PyTorch layout (from a file), laid out
+/// as `p` is in memory: file_layout's inverse.
+template <typename T>
+Tensor<T> storage_layout(const Var<T>& p, const Tensor<T>& t) {
+  return p.stored_transposed() ? detail::transposed(t) : t;
+}
 
 /// The base of every layer and model: parameters listed by their PyTorch names.
 template <typename T>
@@ -62,8 +97,8 @@ class Module {
         DEEPGEN_CHECK(false, source, ": parameter '", name, "' is missing (present: ", have,
                       "); the file was saved from a different model");
       }
-      DEEPGEN_CHECK(it->second.shape() == p.value().shape(), source, ": parameter '", name, "' has shape ",
-                    it->second.shape(), " but the model expects ", p.value().shape(),
+      DEEPGEN_CHECK(it->second.shape() == file_shape(p), source, ": parameter '", name, "' has shape ",
+                    it->second.shape(), " but the model expects ", file_shape(p),
                     "; build the model with the sizes the file was trained with");
       // A NaN or infinite weight would only show up later as 'nan' losses or
       // blank samples; refuse it here, where the file and tensor are known.
@@ -73,7 +108,7 @@ class Module {
                       "; every weight must be finite (the file is damaged or was saved from a diverged run): "
                       "use an earlier checkpoint");
     }
-    for (auto& [name, p] : params) p.value() = tensors.at(name);
+    for (auto& [name, p] : params) p.value() = storage_layout(p, tensors.at(name));
   }
 
  protected:

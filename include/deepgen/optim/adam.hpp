@@ -88,12 +88,13 @@ class Adam {
   int64_t steps() const { return m_step; }
 
   /// The optimizer state as named tensors: `NAME.exp_avg`, `NAME.exp_avg_sq` for each parameter NAME,
-  /// and `step`.
+  /// in the parameter's PyTorch layout (nn::file_layout), and `step`.
   std::map<std::string, Tensor<T>> state() const {
     std::map<std::string, Tensor<T>> out;
     for (size_t i = 0; i < m_params.size(); ++i) {
-      out[m_params[i].first + ".exp_avg"] = m_m[i];
-      out[m_params[i].first + ".exp_avg_sq"] = m_v[i];
+      const Var<T>& p = m_params[i].second;
+      out[m_params[i].first + ".exp_avg"] = nn::file_layout(p, m_m[i]);
+      out[m_params[i].first + ".exp_avg_sq"] = nn::file_layout(p, m_v[i]);
     }
     out["step"] = Tensor<T>::scalar(T(m_step));
     return out;
@@ -119,8 +120,8 @@ class Adam {
     };
     std::vector<Tensor<T>> m, v;
     for (const auto& [name, p] : m_params) {
-      m.push_back(fetch(name + ".exp_avg", p.value().shape()));
-      v.push_back(fetch(name + ".exp_avg_sq", p.value().shape()));
+      m.push_back(nn::storage_layout(p, fetch(name + ".exp_avg", nn::file_shape(p))));
+      v.push_back(nn::storage_layout(p, fetch(name + ".exp_avg_sq", nn::file_shape(p))));
     }
     const T step = fetch("step", Shape{})[0];
     // Bounded so the conversion to int64 below is defined (2^53: every

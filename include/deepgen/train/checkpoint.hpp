@@ -33,11 +33,11 @@ inline std::string optimizer_path(const std::string& model_path) {
   return (has_ext ? model_path.substr(0, model_path.size() - ext.size()) : model_path) + ".optim" + ext;
 }
 
-/// The parameters of `model` as name → tensor copies.
+/// The parameters of `model` as name → tensor copies, in PyTorch's layout.
 template <typename T>
 std::map<std::string, Tensor<T>> parameter_tensors(const nn::Module<T>& model) {
   std::map<std::string, Tensor<T>> out;
-  for (const auto& [name, p] : model.named_parameters()) out[name] = p.value();
+  for (const auto& [name, p] : model.named_parameters()) out[name] = nn::file_layout(p, p.value());
   return out;
 }
 
