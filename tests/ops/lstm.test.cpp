@@ -225,3 +225,45 @@ TEST_CASE("lstm_sequence: rows are independent (batch slices across threads give
   }
   CHECK(deepgen::test::relative_error(p.whh.grad(), dwhh_all) < 1e-13);
 }
+
+TEST_CASE("lstm_sequence: the units split across threads (H >= 128) give the one-thread results", "[lstm]") {
+  // H = 130: two slices of 64 and 66 units where OpenMP has two threads or
+  // more; the reference is the same call on one thread (one slice, no split).
+  const int64_t B = 5, T = 4, I = 6, H = 130;
+  REQUIRE(detail::unit_slice_bounds(H).front() == 0);
+  REQUIRE(detail::unit_slice_bounds(H).back() == H);
+  Params p(I, H);
+  V x(random_tensor({B, T, I}), true), h0(random_tensor({B, H}), true), c0(random_tensor({B, H}), true);
+  Tensor<int32_t> tokens = deepgen::test::random_indices({B, T, 2}, 0, int32_t(I));
+  tokens.at(1, 0, 1) = NO_INPUT;
+  std::vector<V> all{x, p.wih, p.whh, p.bih, p.bhh, h0, c0};
+  // Runs both the dense and the one-hot (two tokens a step) sequence, with a
+  // loss on every output, h_n and c_n, and returns their values and gradients.
+  auto run = [&] {
+    for (V& v : all) v.zero_grad();
+    const auto dense = lstm_sequence(linear(x, p.wih), p.whh, p.bih, p.bhh, h0, c0);
+    const auto onehot = lstm_sequence_onehot(tokens, p.wih, p.whh, p.bih, p.bhh, h0, c0);
+    backward(add(add(add(weighted_sum(dense.output, 1), weighted_sum(dense.h_n, 2)), weighted_sum(dense.c_n, 3)),
+                 weighted_sum(onehot.output, 4)));
+    std::vector<Tensor<double>> out{dense.output.value(), dense.c_n.value(), onehot.output.value()};
+    for (V& v : all) out.push_back(v.grad());
+    return out;
+  };
+  const auto split = run();
+#if defined(_OPENMP)
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto single = run();
+  omp_set_num_threads(threads);
+  INFO(threads << " threads, " << detail::unit_slice_bounds(H).size() - 1 << " slices");
+  for (size_t k = 0; k < split.size(); ++k) {
+    INFO("tensor " << k << " (outputs, c_n, one-hot outputs, then the gradients of x, W_ih, W_hh, b_ih, b_hh, h0, c0)");
+    CHECK(deepgen::test::relative_error(split[k], single[k]) < 1e-13);
+  }
+#endif
+  // And the forward against PyTorch's equations written out.
+  Tensor<double> y, hT, cT;
+  naive_lstm(x.value(), p.wih.value(), p.whh.value(), p.bih.value(), p.bhh.value(), h0.value(), c0.value(), y, hT, cT);
+  CHECK(deepgen::test::relative_error(split[0], y) < 1e-13);
+  CHECK(deepgen::test::relative_error(split[1], cT) < 1e-13);
+}

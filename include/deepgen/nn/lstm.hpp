@@ -132,7 +132,7 @@ class LSTMStepper {
   /// `slots` tokens per row (a multi-hot input, as forward_onehot's (B, T, S));
   /// `bf16_weights` keeps W_hh in bfloat16 (T = float only).
   explicit LSTMStepper(const LSTM<T>& lstm, int64_t slots = 1, bool bf16_weights = false)
-      : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_slots(slots), m_bounds(slice_bounds(m_hidden)) {
+      : m_hidden(lstm.hidden_size()), m_input(lstm.input_size()), m_slots(slots), m_bounds(deepgen::detail::unit_slice_bounds(m_hidden)) {
     DEEPGEN_CHECK(slots >= 1, "LSTMStepper: slots = ", slots, "; a step reads at least one token per row");
     DEEPGEN_CHECK(!bf16_weights || (std::is_same_v<T, float>), "LSTMStepper: bfloat16 weights need a float model; "
                   "this one is double");
@@ -140,10 +140,8 @@ class LSTMStepper {
     const auto W_hh = lstm.weight_hh().value().matrix();
     const auto W_ih = lstm.weight_ih().value().matrix();
     const auto b = (lstm.bias_ih().value().vec() + lstm.bias_hh().value().vec()).eval();
-    std::vector<int64_t> from;  // from[to]: the PyTorch-order gate row that goes to row `to`
-    for (size_t s = 0; s + 1 < m_bounds.size(); ++s)
-      for (int64_t g = 0; g < 4; ++g)
-        for (int64_t j = m_bounds[s]; j < m_bounds[s + 1]; ++j) from.push_back(g * H + j);
+    // from[to]: the PyTorch-order gate row that goes to row `to`
+    const std::vector<int64_t> from = deepgen::detail::slice_order(m_bounds, H);
     const MatrixRM<T> W_ih_t = W_ih.transpose();
     m_weight_hh.resize(G, H);
     m_weight_ih_t.resize(m_input, G);
@@ -302,19 +300,6 @@ class LSTMStepper {
   // larger ones reuse each row across the batch and run one GEMM per slice.
   static constexpr int64_t SMALL_BATCH = 4;
   static constexpr int64_t CHUNK_ROWS = 128;  // 256 KiB of W_hh at H = 512; 8 blocks of Bf16Matrix
-
-  // Unit boundaries of the slices: one per thread, multiples of 16 units
-  // (whole cache lines), at least 64 units each.
-  static std::vector<int64_t> slice_bounds(int64_t H) {
-    int64_t slices = 1;
-#if defined(_OPENMP)
-    slices = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), H / 64));
-#endif
-    std::vector<int64_t> bounds{0};
-    for (int64_t s = 1; s < slices; ++s) bounds.push_back(std::min(H, (H * s / slices + 8) / 16 * 16));
-    bounds.push_back(H);
-    return bounds;
-  }
 
   int64_t m_hidden, m_input, m_slots;
   std::vector<int64_t> m_bounds;
