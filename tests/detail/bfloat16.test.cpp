@@ -44,15 +44,14 @@ TEST_CASE("Bf16Matrix::multiply: x·Wᵀ of the rounded factors, on this build's
     const Bf16Matrix W(w.data(), rows, cols, cols + 3);
     std::vector<uint16_t> x16;
     W.round_input(x.data(), B, cols, x16);
-    const int64_t n = (cols + 1) / 2 * 2;  // x16's row length
-    REQUIRE(int64_t(x16.size()) == B * n);
+    REQUIRE(int64_t(x16.size()) == B * W.input_stride());
     // The reference: the rounded factors multiplied and summed in double.
     auto reference = [&](int64_t b, int64_t r, double* scale) {
       double ref = 0;
       *scale = 0;
       for (int64_t j = 0; j < cols; ++j) {
         REQUIRE(double(W.at(r, j)) == Approx(w[size_t(r * (cols + 3) + j)]).epsilon(1.0 / 256).margin(1e-30));
-        const double term = double(W.at(r, j)) * double(from_bf16(x16[size_t(b * n + j)]));
+        const double term = double(W.at(r, j)) * double(from_bf16(to_bf16(x[size_t(b * cols + j)])));
         ref += term;
         *scale += std::abs(term);
       }

@@ -139,6 +139,20 @@ done
 if "$BIN" sample --data "$D" --weights "$M" --count 3 --temperature 0.5 --out "$WORK/s.png" | grep -q '^wrote'; then
   pass "sample"; else fail "sample"; fi
 
+# ---- --bf16: the sampler's 16-bit weights (CPU): same kinds of output, an NLL within 0.01 of float32's ----------
+if "$BIN" sample --data "$D" --weights "$M" --count 4 --bf16 --out "$WORK/s16.png" --out-indices "$WORK/s16.txt" |
+     grep -q '^wrote' && [ "$(wc -l <"$WORK/s16.txt")" -eq 4 ] &&
+   "$BIN" complete --data "$D" --weights "$M" --keep 0.5 --count 2 --samples 1 --bf16 --out "$WORK/c16.png" \
+     --out-indices "$WORK/c16.txt" >/dev/null &&
+   diff <(head -n 1 "$WORK/c16.txt" | cut -d' ' -f1-15) <(sed -n 8p "$D/pixel_color.txt" | cut -d' ' -f1-15) >/dev/null
+then pass "sample and complete --bf16 (the kept rows stay)"; else fail "sample/complete --bf16"; fi
+nll32=$("$BIN" eval --data "$D" --weights "$M" | sed -n 's/^nll_nats_per_pixel=//p')
+nll16=$("$BIN" eval --data "$D" --weights "$M" --bf16 | sed -n 's/^nll_nats_per_pixel=//p')
+if [ -n "$nll16" ] && awk -v a="$nll32" -v b="$nll16" 'BEGIN { d = a - b; exit !(d < 0.01 && d > -0.01 && a != b) }'; then
+  pass "eval --bf16: $nll16 beside float32's $nll32"; else fail "eval --bf16: '$nll16' beside '$nll32'"; fi
+expect_error "--bf16 with --device cuda" "--bf16 is an option of the CPU sampler" \
+  "$BIN" sample --data "$D" --weights "$M" --bf16 --device cuda --out "$WORK/s16.png"
+
 # ---- every numeric option: negative, zero (where 0 means nothing), NaN, infinite and absurd values are
 # refused with exit 1 and the option named, before any work: the earlier checkpoint and PNG stay byte-identical.
 # (examples/cli_checks.hpp holds the bounds; docs/reliability.md lists them.)

@@ -63,8 +63,8 @@ constexpr bool have_avx512_bf16() { return DEEPGEN_HAVE_AVX512_BF16 != 0; }
 ///   line (group, p, k) = [W[r, 2p], W[r, 2p+1], W[r+1, 2p], W[r+1, 2p+1], …
 ///                         … W[r+15, 2p+1]],   r = 128·group + 16·k
 ///
-/// vdpbf16ps multiplies one such 64-byte line by (x[2p], x[2p+1]) broadcast
-/// and adds into 16 float sums: the rows' dot products build up in
+/// vdpbf16ps multiplies one such 64-byte line by (x[2p], x[2p+1]) repeated
+/// 16 times and adds into 16 float sums: the rows' dot products build up in
 /// registers with no horizontal sum per row, 8 independent sums hide the
 /// instruction's latency, and a group is read front to back as one stream.
 /// Rows past the matrix (up to the group's end) and columns past it are zeros.
@@ -91,13 +91,25 @@ class Bf16Matrix {
   /// W[r, j] as the float it was rounded to.
   float at(int64_t r, int64_t j) const { return from_bf16(m_data[index(r, j)]); }
 
+  /// bfloat16 values per row of x16 (round_input): each column pair
+  /// (x[2p], x[2p+1]) written 16 times, one 64-byte vector to load as is.
+  /// (A broadcast of the pair in registers would be the natural way, but
+  /// clang 16 crashes compiling a broadcast into a bfloat16 vector.)
+  int64_t input_stride() const { return m_pairs * 32; }
+
   /// Rounds B rows of x (B, cols), leading dimension ldx, into `x16`, the
-  /// bfloat16 rows (padded to an even length) that multiply() reads.
+  /// bfloat16 rows (input_stride() apart) that multiply() reads.
   void round_input(const float* x, int64_t B, int64_t ldx, std::vector<uint16_t>& x16) const {
-    const int64_t n = 2 * m_pairs;
-    x16.assign(size_t(B * n), 0);
+    x16.resize(size_t(B * input_stride()));
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 0; j < m_cols; ++j) x16[size_t(b * n + j)] = to_bf16(x[b * ldx + j]);
+      for (int64_t p = 0; p < m_pairs; ++p) {
+        const uint16_t lo = to_bf16(x[b * ldx + 2 * p]), hi = 2 * p + 1 < m_cols ? to_bf16(x[b * ldx + 2 * p + 1]) : 0;
+        uint16_t* out = x16.data() + b * input_stride() + p * 32;
+        for (int64_t l = 0; l < 16; ++l) {
+          out[2 * l] = lo;
+          out[2 * l + 1] = hi;
+        }
+      }
   }
 
   /// out[b·ldo + (r − r0)] = Σ_j x16[b, j]·W[r, j] for rows r in [r0, r1) and
@@ -105,23 +117,23 @@ class Bf16Matrix {
   /// range that starts or ends inside one computes rows it does not write);
   /// each row's sum runs over the column pairs in order, whatever [r0, r1) is.
   void multiply(const std::vector<uint16_t>& x16, int64_t B, int64_t r0, int64_t r1, float* out, int64_t ldo) const {
-    DEEPGEN_ASSERT(int64_t(x16.size()) >= B * 2 * m_pairs && r0 >= 0 && r0 <= r1 && r1 <= m_rows);
+    DEEPGEN_ASSERT(int64_t(x16.size()) >= B * input_stride() && r0 >= 0 && r0 <= r1 && r1 <= m_rows);
     float sums[GROUP_ROWS];
     for (int64_t b = 0; b < B; ++b)
       for (int64_t g = r0 / GROUP_ROWS; g * GROUP_ROWS < r1; ++g) {
-        group_sums(g, x16.data() + b * 2 * m_pairs, sums);
+        group_sums(g, x16.data() + b * input_stride(), sums);
         const int64_t first = std::max(r0, g * GROUP_ROWS), last = std::min(r1, (g + 1) * GROUP_ROWS);
         for (int64_t r = first; r < last; ++r) out[b * ldo + r - r0] = sums[r - g * GROUP_ROWS];
       }
   }
 
-  /// Group g's 128 sums for one row of x16, in plain C++: the path of builds
+  /// Group g's 128 sums for one row of x16 (round_input's layout), in plain C++: the path of builds
   /// without AVX512_BF16, public so that tests run it on every machine.
   void group_sums_portable(int64_t g, const uint16_t* x, float* sums) const {
     for (int64_t i = 0; i < GROUP_ROWS; ++i) sums[i] = 0;
     const uint16_t* w = m_data.data() + g * m_pairs * 2 * GROUP_ROWS;
     for (int64_t p = 0; p < m_pairs; ++p, w += 2 * GROUP_ROWS) {
-      const float x0 = from_bf16(x[2 * p]), x1 = from_bf16(x[2 * p + 1]);
+      const float x0 = from_bf16(x[32 * p]), x1 = from_bf16(x[32 * p + 1]);
       // One vdpbf16ps lane: both products (exact in float32), then added to
       // the sum, which is where the only rounding happens.
       for (int64_t i = 0; i < GROUP_ROWS; ++i) sums[i] += from_bf16(w[2 * i]) * x0 + from_bf16(w[2 * i + 1]) * x1;
@@ -140,9 +152,7 @@ class Bf16Matrix {
     for (int k = 0; k < BLOCKS; ++k) acc[k] = _mm512_setzero_ps();
     const uint16_t* w = m_data.data() + g * m_pairs * 2 * GROUP_ROWS;
     for (int64_t p = 0; p < m_pairs; ++p, w += 2 * GROUP_ROWS) {
-      int32_t pair;
-      std::memcpy(&pair, x + 2 * p, 4);
-      const __m512bh xv = (__m512bh)_mm512_set1_epi32(pair);
+      const __m512bh xv = (__m512bh)_mm512_loadu_si512(x + 32 * p);  // (x[2p], x[2p+1]) × 16
       for (int k = 0; k < BLOCKS; ++k) acc[k] = _mm512_dpbf16_ps(acc[k], (__m512bh)_mm512_loadu_si512(w + 32 * k), xv);
     }
     for (int k = 0; k < BLOCKS; ++k) _mm512_storeu_ps(sums + 16 * k, acc[k]);
