@@ -229,7 +229,8 @@ TEST_CASE("lstm_sequence: rows are independent (batch slices across threads give
 TEST_CASE("lstm_sequence: the units split across threads (H >= 128) give the one-thread results", "[lstm]") {
   // H = 130: two slices of 64 and 66 units where OpenMP has two threads or
   // more; the reference is the same call on one thread (one slice, no split).
-  const int64_t B = 5, T = 4, I = 6, H = 130;
+  const int64_t B = 5, T = 9, I = 6, H = 130;  // T >= MIN_STEPS_FOR_UNIT_SLICES
+  REQUIRE(T >= detail::MIN_STEPS_FOR_UNIT_SLICES);
   REQUIRE(detail::unit_slice_bounds(H).front() == 0);
   REQUIRE(detail::unit_slice_bounds(H).back() == H);
   Params p(I, H);

@@ -163,6 +163,9 @@ inline std::vector<int64_t> unit_slice_bounds(int64_t H) {
   return bounds;
 }
 
+/// Sequences shorter than this run the batch split (lstm_sequence_impl).
+constexpr int64_t MIN_STEPS_FOR_UNIT_SLICES = 8;
+
 /// The gate rows of a (4H, ·) weight in slice order: row `to` of the
 /// reordered weight is row from[to] of PyTorch's [i | f | g | o], so that
 /// each slice's four gates of its units are contiguous.
@@ -347,7 +350,10 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
   } else {
     in.x_stride = steps * G;
   }
-  const std::vector<int64_t> bounds = unit_slice_bounds(H);
+  // The unit split copies W_hh (and W_ihᵀ) into slice order first: worth it
+  // over a sequence, not for the one-step read that starts a sampler.
+  const std::vector<int64_t> bounds = steps >= MIN_STEPS_FOR_UNIT_SLICES ? unit_slice_bounds(H)
+                                                                         : std::vector<int64_t>{0, H};
   if (bounds.size() > 2) {
     lstm_forward_unit_slices<T>(*ctx, bounds, input.value().data(), in, weight_ih_t.rows(), Whh, bias);
   } else {
@@ -382,7 +388,8 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
     MatrixRM<T> dc = MatrixRM<T>::Zero(B, H);
     if (!ctx->dh_n.empty()) dh_next = ctx->dh_n.matrix();
     if (!ctx->dc_n.empty()) dc = ctx->dc_n.matrix();
-    const std::vector<int64_t> bounds = unit_slice_bounds(H);
+    const std::vector<int64_t> bounds = steps >= MIN_STEPS_FOR_UNIT_SLICES ? unit_slice_bounds(H)
+                                                                           : std::vector<int64_t>{0, H};
     if (bounds.size() > 2) {
       lstm_backward_unit_slices<T>(*ctx, bounds, self.grad.data(), Whh, dpre.data(), dh_next, dc);
     } else {
