@@ -156,8 +156,8 @@ def torch_workload(name):
                 out[:, t] = torch.multinomial(torch.softmax(self.fc(y[:, 0]), dim=-1), 1)[:, 0]
             return out
 
-    if name == "train_step_2d_b64":
-        model = PixelRNN2D()
+    def train_step(model):
+        """One Adam step of `model` on a batch of 64 random images: the loss over every pixel."""
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         images = torch.randint(0, K, (64, P))
 
@@ -167,6 +167,9 @@ def torch_workload(name):
             loss.backward()
             opt.step()
         return run, 1
+
+    if name == "train_step_2d_b64":
+        return train_step(PixelRNN2D())
 
     if name.startswith("sample_2d_b"):
         model = PixelRNN2D()
@@ -186,16 +189,7 @@ def torch_workload(name):
         return run, 100  # iterations per call
 
     if name == "train_step_b64":
-        model = PixelRNN()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        images = torch.randint(0, K, (64, P))
-
-        def run():
-            opt.zero_grad()
-            loss = F.cross_entropy(model(images).reshape(-1, K), images.reshape(-1))
-            loss.backward()
-            opt.step()
-        return run, 1
+        return train_step(PixelRNN())
 
     if name.startswith("sample_b"):
         model = PixelRNN()

@@ -190,7 +190,7 @@ class LSTMStepper {
   }
 
   /// The same step and projection with W_out in bfloat16 (a bf16 stepper:
-  /// the sampler's fastest path), h' rounded to bfloat16 for the product.
+  /// the sampler's 16-bit option), h' rounded to bfloat16 for the product.
   void step(const int32_t* tokens, LSTMState<T>& state, const deepgen::detail::Bf16Matrix& weight_out16,
             const Eigen::Ref<const VectorX<T>>& bias_out, Eigen::Ref<MatrixRM<T>> logits) {
     DEEPGEN_CHECK(bf16_weights() && weight_out16.cols() == hidden_size() && bias_out.size() == weight_out16.rows() &&
@@ -236,11 +236,7 @@ class LSTMStepper {
 #pragma omp parallel num_threads(slices)
 #endif
     {
-      int tid = 0, threads = 1;
-#if defined(_OPENMP)
-      tid = omp_get_thread_num();
-      threads = omp_get_num_threads();
-#endif
+      const auto [tid, threads] = deepgen::detail::thread_in_team();
       for (int s = tid; s < slices; s += threads) {
         const int64_t j0 = m_bounds[size_t(s)], n = m_bounds[size_t(s) + 1] - j0;
         deepgen::detail::StridedMap<T> A(m_act.data() + 4 * j0, B, 4 * n, Eigen::OuterStride<>(G));

@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #if defined(_OPENMP)
@@ -163,6 +164,15 @@ inline std::vector<int64_t> unit_slice_bounds(int64_t H) {
   return bounds;
 }
 
+/// (this thread's number, the threads of the team) inside a parallel region; (0, 1) without OpenMP.
+inline std::pair<int, int> thread_in_team() {
+#if defined(_OPENMP)
+  return {omp_get_thread_num(), omp_get_num_threads()};
+#else
+  return {0, 1};
+#endif
+}
+
 /// Sequences shorter than this run the batch split (lstm_sequence_impl).
 constexpr int64_t MIN_STEPS_FOR_UNIT_SLICES = 8;
 
@@ -237,11 +247,7 @@ void lstm_forward_unit_slices(LSTMContext<T>& ctx, const std::vector<int64_t>& b
 #pragma omp parallel num_threads(slices)
 #endif
   {
-    int tid = 0, threads = 1;
-#if defined(_OPENMP)
-    tid = omp_get_thread_num();
-    threads = omp_get_num_threads();
-#endif
+    const auto [tid, threads] = thread_in_team();
     MatrixRM<T> a;
     for (int64_t t = 0; t < steps; ++t) {
       const Eigen::Map<const MatrixRM<T>> h_prev(ctx.hs.data() + t * B * H, B, H);
@@ -288,11 +294,7 @@ void lstm_backward_unit_slices(const LSTMContext<T>& ctx, const std::vector<int6
 #pragma omp parallel num_threads(slices)
 #endif
   {
-    int tid = 0, threads = 1;
-#if defined(_OPENMP)
-    tid = omp_get_thread_num();
-    threads = omp_get_num_threads();
-#endif
+    const auto [tid, threads] = thread_in_team();
     MatrixRM<T> dh;
     for (int64_t t = steps - 1; t >= 0; --t) {
       for (int s = tid; s < slices; s += threads) {
