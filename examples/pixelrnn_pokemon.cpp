@@ -109,15 +109,7 @@ class Engine : public DeviceModel<Model> {
 
   /// The NLL through the sampler's step with bfloat16 weights (CPU only; --bf16).
   double nll_bf16(const data::ImageSet& set) {
-    const int64_t P = set.pixels_per_image(), batch = 64;
-    double total = 0;
-    for (int64_t first = 0; first < set.count; first += batch) {
-      const int64_t B = std::min(batch, set.count - first);
-      Tensor<int32_t> images(Shape{B, P});
-      std::copy_n(set.pixels.data() + first * P, B * P, images.data());
-      total += m_model.stepwise_nll(images, true) * double(B);
-    }
-    return total / double(set.count);
+    return m_model.stepwise_nll(set.pixels.data(), set.count, set.pixels_per_image(), true);
   }
 
   Tensor<int32_t> complete(const Tensor<int32_t>& images, int64_t keep, double temperature, uint64_t seed,

@@ -121,7 +121,7 @@ TEST_CASE("PixelRNN with bfloat16 sampling weights: stepwise NLL near float32's,
     models::PixelRNN<float> model(config, rng);
     const Tensor<int32_t> images = random_indices({5, 25}, 0, 11);
     const double sequence = model.loss(images).value()[0];
-    const double f32 = model.stepwise_nll(images), bf16 = model.stepwise_nll(images, true);
+    const double f32 = model.stepwise_nll(images.data(), 5, 25), bf16 = model.stepwise_nll(images.data(), 5, 25, true);
     INFO("sequence op " << sequence << ", stepwise float32 " << f32 << ", stepwise bfloat16 " << bf16);
     CHECK(f32 == Approx(sequence).epsilon(1e-5));  // the same model through the sampler's arithmetic
     CHECK(std::abs(bf16 - f32) < 0.01);           // the issue's bound, nats per pixel

@@ -52,9 +52,6 @@ inline float from_bf16(uint16_t v) {
   return x;
 }
 
-/// True when Bf16Matrix::multiply runs on AVX512_BF16 instructions in this build.
-constexpr bool have_avx512_bf16() { return DEEPGEN_HAVE_AVX512_BF16 != 0; }
-
 /// A (rows, cols) matrix in bfloat16, packed for x·Wᵀ at small batch.
 /// Rows come in blocks of 16 (the float32 lanes of a vector) and blocks in
 /// groups of 8 (GROUP_ROWS = 128 rows); a group is stored column pair by

@@ -102,14 +102,20 @@ class PixelRNN : public nn::Module<T> {
   double nll(const int32_t* pixels, int64_t count, int64_t P, int64_t batch = 64) const {
     DEEPGEN_CHECK(count > 0 && P > 0 && batch > 0, "PixelRNN::nll: need images, got count=", count, " P=", P);
     NoGradGuard no_grad;
-    double total = 0;
-    for (int64_t first = 0; first < count; first += batch) {
-      const int64_t B = std::min(batch, count - first);
-      Tensor<int32_t> images(Shape{B, P});
-      std::copy_n(pixels + first * P, B * P, images.data());
-      total += double(loss(images).value()[0]) * double(B);
-    }
-    return total / double(count);
+    return batched_mean(pixels, count, P, batch, [&](const Tensor<int32_t>& images) { return loss(images).value()[0]; });
+  }
+
+  /// The NLL in nats per pixel over `count` images stored back to back in
+  /// `pixels` (count × P), computed step by step with the sampler's
+  /// arithmetic (LSTMStepper) instead of the sequence op: with bf16_weights,
+  /// the likelihood that sampling with that option draws from. Without, it
+  /// equals nll() up to float rounding.
+  double stepwise_nll(const int32_t* pixels, int64_t count, int64_t P, bool bf16_weights = false,
+                      int64_t batch = 64) const {
+    DEEPGEN_CHECK(count > 0 && P > 0 && batch > 0, "PixelRNN::stepwise_nll: need images, got count=", count, " P=", P);
+    NoGradGuard no_grad;
+    return batched_mean(pixels, count, P, batch,
+                        [&](const Tensor<int32_t>& images) { return stepwise_batch_nll(images, bf16_weights); });
   }
 
   /// Complete images from their first `keep` pixels. `images` (B, P): pixels
@@ -147,31 +153,6 @@ class PixelRNN : public nn::Module<T> {
       if (t + 1 < P) stepper.step(next.data(), state, L);  // and the next logits
     }
     return out;
-  }
-
-  /// The NLL in nats per pixel of `images` (B, P), computed step by step with
-  /// the sampler's arithmetic (LSTMStepper) instead of the sequence op: with
-  /// bf16_weights, the likelihood that sampling with that option draws from.
-  /// Without, it equals loss() up to float rounding.
-  double stepwise_nll(const Tensor<int32_t>& images, bool bf16_weights = false) const {
-    check_images(images, "PixelRNN::stepwise_nll");
-    NoGradGuard no_grad;
-    const int64_t B = images.dim(0), P = images.dim(1), K = palette_size(), S = m_config.slots();
-    nn::LSTMState<T> state = nn::LSTMState<T>::zeros(B, hidden_size());
-    Stepper stepper(*this, bf16_weights);
-    std::vector<int32_t> tokens(static_cast<size_t>(B * S));
-    Tensor<T> logits(Shape{B, K});
-    double total = 0;
-    for (int64_t t = 0; t < P; ++t) {
-      for (int64_t b = 0; b < B; ++b) m_config.step_tokens(images.data() + b * P, t, tokens.data() + b * S);
-      stepper.step(tokens.data(), state, logits.matrix());
-      for (int64_t b = 0; b < B; ++b) {
-        const auto row = logits.matrix().row(b).template cast<double>();
-        const double top = row.maxCoeff();
-        total += std::log((row.array() - top).exp().sum()) + top - row(images.at(b, t));
-      }
-    }
-    return total / double(B * P);
   }
 
   /// Draw `count` new images of P pixels from scratch (a 2-D context model: P = width · height).
@@ -212,6 +193,41 @@ class PixelRNN : public nn::Module<T> {
     for (int64_t b = 0; b < B; ++b)
       for (int64_t t = 0; t < steps; ++t) m_config.step_tokens(images.data() + b * P, t, in.data() + (b * steps + t) * S);
     return in;
+  }
+
+  /// The mean over `count` images (count × P at `pixels`) of per_batch(images),
+  /// a batch's mean, taken over batches of at most `batch` images.
+  template <typename F>
+  static double batched_mean(const int32_t* pixels, int64_t count, int64_t P, int64_t batch, F&& per_batch) {
+    double total = 0;
+    for (int64_t first = 0; first < count; first += batch) {
+      const int64_t B = std::min(batch, count - first);
+      Tensor<int32_t> images(Shape{B, P});
+      std::copy_n(pixels + first * P, B * P, images.data());
+      total += double(per_batch(images)) * double(B);
+    }
+    return total / double(count);
+  }
+
+  /// stepwise_nll of one batch (B, P): teacher forcing through the Stepper.
+  double stepwise_batch_nll(const Tensor<int32_t>& images, bool bf16_weights) const {
+    check_images(images, "PixelRNN::stepwise_nll");
+    const int64_t B = images.dim(0), P = images.dim(1), K = palette_size(), S = m_config.slots();
+    nn::LSTMState<T> state = nn::LSTMState<T>::zeros(B, hidden_size());
+    Stepper stepper(*this, bf16_weights);
+    std::vector<int32_t> tokens(static_cast<size_t>(B * S));
+    Tensor<T> logits(Shape{B, K});
+    double total = 0;
+    for (int64_t t = 0; t < P; ++t) {
+      for (int64_t b = 0; b < B; ++b) m_config.step_tokens(images.data() + b * P, t, tokens.data() + b * S);
+      stepper.step(tokens.data(), state, logits.matrix());
+      for (int64_t b = 0; b < B; ++b) {
+        const auto row = logits.matrix().row(b).template cast<double>();
+        const double top = row.maxCoeff();
+        total += std::log((row.array() - top).exp().sum()) + top - row(images.at(b, t));
+      }
+    }
+    return total / double(B * P);
   }
 
   /// The sampler's step with the output layer: the LSTM stepper and fc,

@@ -50,10 +50,11 @@ Tensor<T> file_layout(const Var<T>& p, const Tensor<T>& t) {
 }
 
 /// `t`, a tensor in parameter `p`'s PyTorch layout (from a file), laid out
-/// as `p` is in memory: file_layout's inverse.
+/// as `p` is in memory: file_layout's inverse, which is file_layout itself
+/// (a transpose undoes itself).
 template <typename T>
 Tensor<T> storage_layout(const Var<T>& p, const Tensor<T>& t) {
-  return p.stored_transposed() ? detail::transposed(t) : t;
+  return file_layout(p, t);
 }
 
 /// The base of every layer and model: parameters listed by their PyTorch names.

@@ -176,6 +176,14 @@ inline std::pair<int, int> thread_in_team() {
 /// Sequences shorter than this run the batch split (lstm_sequence_impl).
 constexpr int64_t MIN_STEPS_FOR_UNIT_SLICES = 8;
 
+/// The unit slices a sequence of `steps` steps runs on: unit_slice_bounds(H),
+/// or the single slice [0, H) (the batch split) below MIN_STEPS_FOR_UNIT_SLICES,
+/// since the split first copies W_hh (and W_ih) into slice order: worth it
+/// over a sequence, not for the one-step read that starts a sampler.
+inline std::vector<int64_t> recurrence_unit_slices(int64_t H, int64_t steps) {
+  return steps >= MIN_STEPS_FOR_UNIT_SLICES ? unit_slice_bounds(H) : std::vector<int64_t>{0, H};
+}
+
 /// The gate rows of a (4H, ·) weight in slice order: row `to` of the
 /// reordered weight is row from[to] of PyTorch's [i | f | g | o], so that
 /// each slice's four gates of its units are contiguous.
@@ -221,13 +229,12 @@ struct LSTMContext {
 // former runs at ~116 GFLOP/s on one core of the build machine, the latter
 // at ~90 (Eigen packs all of W_hh for every product, for half the rows).
 
-/// Forward over all steps into ctx.act / cs / hs (ctx's layout), the input
-/// term from `in` (tokens and W_ihᵀ (input_size, 4H)) or `x` (dense (B, T, 4H)
-/// projections).
+/// Forward over all steps into ctx.act / cs / hs (ctx's layout). `input` is
+/// W_ih (4H, I) for a one-hot sequence (ctx.onehot, tokens in ctx.tokens), or
+/// the dense projections (B, T, 4H).
 template <typename T>
-void lstm_forward_unit_slices(LSTMContext<T>& ctx, const std::vector<int64_t>& bounds, const T* x,
-                              const StepInput<T>& in, int64_t input_size, const Eigen::Ref<const MatrixRM<T>>& Whh,
-                              const VectorX<T>& bias) {
+void lstm_forward_unit_slices(LSTMContext<T>& ctx, const std::vector<int64_t>& bounds, const Tensor<T>& input,
+                              const Eigen::Ref<const MatrixRM<T>>& Whh, const VectorX<T>& bias) {
   const int64_t B = ctx.B, steps = ctx.T_, H = ctx.H, G = 4 * H, S = ctx.S;
   const int slices = int(bounds.size()) - 1;
   const std::vector<int64_t> from = slice_order(bounds, H);
@@ -238,11 +245,12 @@ void lstm_forward_unit_slices(LSTMContext<T>& ctx, const std::vector<int64_t>& b
     b[to] = bias[from[size_t(to)]];
   }
   MatrixRM<T> wih_t;  // (I, 4H) W_ihᵀ, columns in slice order: a token selects one row
-  if (in.tokens) {
-    const Eigen::Map<const MatrixRM<T>> src(in.weight_ih_t, input_size, G);
-    wih_t.resize(input_size, G);
-    for (int64_t to = 0; to < G; ++to) wih_t.col(to) = src.col(from[size_t(to)]);
+  if (ctx.onehot) {
+    const auto W_ih = input.matrix();
+    wih_t.resize(W_ih.cols(), G);
+    for (int64_t to = 0; to < G; ++to) wih_t.col(to) = W_ih.row(from[size_t(to)]).transpose();
   }
+  const T* x = input.data();
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(slices)
 #endif
@@ -256,7 +264,7 @@ void lstm_forward_unit_slices(LSTMContext<T>& ctx, const std::vector<int64_t>& b
         a.noalias() = h_prev * w.middleRows(4 * j0, 4 * n).transpose();  // (1), (B, 4n)
         a.rowwise() += b.segment(4 * j0, 4 * n).transpose();
         for (int64_t r = 0; r < B; ++r) {
-          if (in.tokens) {
+          if (ctx.onehot) {
             for (int64_t k = 0; k < S; ++k) {
               const int32_t tok = ctx.tokens[(r * steps + t) * S + k];
               if (tok != NO_INPUT) a.row(r) += wih_t.row(tok).segment(4 * j0, 4 * n);
@@ -341,24 +349,21 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
   init(c0, ctx->cs);
   const VectorX<T> bias = bias_ih.value().vec() + bias_hh.value().vec();
   const auto Whh = weight_hh.value().matrix();
-  MatrixRM<T> weight_ih_t;
-  StepInput<T> in;
-  if (onehot) {
-    weight_ih_t = input.value().matrix().transpose();  // (I, 4H): a token selects one contiguous row
-    in.tokens = ctx->tokens.data();
-    in.token_stride = steps * ctx->S;
-    in.slots = ctx->S;
-    in.weight_ih_t = weight_ih_t.data();
-  } else {
-    in.x_stride = steps * G;
-  }
-  // The unit split copies W_hh (and W_ihᵀ) into slice order first: worth it
-  // over a sequence, not for the one-step read that starts a sampler.
-  const std::vector<int64_t> bounds = steps >= MIN_STEPS_FOR_UNIT_SLICES ? unit_slice_bounds(H)
-                                                                         : std::vector<int64_t>{0, H};
+  const std::vector<int64_t> bounds = recurrence_unit_slices(H, steps);
   if (bounds.size() > 2) {
-    lstm_forward_unit_slices<T>(*ctx, bounds, input.value().data(), in, weight_ih_t.rows(), Whh, bias);
+    lstm_forward_unit_slices<T>(*ctx, bounds, input.value(), Whh, bias);
   } else {
+    MatrixRM<T> weight_ih_t;
+    StepInput<T> in;
+    if (onehot) {
+      weight_ih_t = input.value().matrix().transpose();  // (I, 4H): a token selects one contiguous row
+      in.tokens = ctx->tokens.data();
+      in.token_stride = steps * ctx->S;
+      in.slots = ctx->S;
+      in.weight_ih_t = weight_ih_t.data();
+    } else {
+      in.x_stride = steps * G;
+    }
     const int64_t slices = batch_slices(B);
     DEEPGEN_PARALLEL_FOR
     for (int64_t s = 0; s < slices; ++s) {
@@ -390,8 +395,7 @@ LSTMOutput<T> lstm_sequence_impl(std::shared_ptr<LSTMContext<T>> ctx, const Var<
     MatrixRM<T> dc = MatrixRM<T>::Zero(B, H);
     if (!ctx->dh_n.empty()) dh_next = ctx->dh_n.matrix();
     if (!ctx->dc_n.empty()) dc = ctx->dc_n.matrix();
-    const std::vector<int64_t> bounds = steps >= MIN_STEPS_FOR_UNIT_SLICES ? unit_slice_bounds(H)
-                                                                           : std::vector<int64_t>{0, H};
+    const std::vector<int64_t> bounds = recurrence_unit_slices(H, steps);
     if (bounds.size() > 2) {
       lstm_backward_unit_slices<T>(*ctx, bounds, self.grad.data(), Whh, dpre.data(), dh_next, dc);
     } else {
